@@ -1,0 +1,5 @@
+from opsportal.audit.registry import register
+
+register(
+    ("procedure.published", "Procedure version published"),
+)

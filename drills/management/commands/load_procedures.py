@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from drills.procedure_files import read_procedure_dir
+from drills.services import procedure_library_load
+from opsportal.errors import ValidationFailed
+from opsportal.request_context import request_context
+
+
+class Command(BaseCommand):
+    help = "Load the shipped procedure library (drills/procedures/*.toml). Idempotent."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--dir", default=str(settings.OPSPORTAL_PROCEDURES_DIR))
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        from pathlib import Path
+
+        try:
+            specs = read_procedure_dir(Path(options["dir"]))
+        except ValidationFailed as exc:
+            raise CommandError(exc.message) from exc
+        with request_context(source="command"):
+            result = procedure_library_load(specs=specs)
+        for line in result.created:
+            self.stdout.write(f"published {line}")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{len(result.created)} published, {len(result.unchanged)} unchanged"
+            )
+        )

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccountsConfig(AppConfig):
+    name = "opsportal.accounts"
+    label = "accounts"
+    verbose_name = "Accounts and roles"
+
+    def ready(self) -> None:
+        from opsportal.accounts import roles, signals  # noqa: F401
+
+        # Keep the role groups' permissions in step with the code after every
+        # migrate (and after the test runner's flush, which re-emits post_migrate).
+        post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="opsportal.sync_roles")

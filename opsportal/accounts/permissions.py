@@ -1,0 +1,17 @@
+"""Role grants for user management (see accounts/roles.py)."""
+
+ROLE_GRANTS = {
+    "admin": [
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_user",
+        "auth.view_group",
+        "auth.change_group",
+        "django_celery_beat.add_periodictask",
+        "django_celery_beat.change_periodictask",
+        "django_celery_beat.view_periodictask",
+    ],
+    "operator": ["accounts.view_user"],
+    "incident_commander": ["accounts.view_user"],
+    "risk_officer": ["accounts.view_user"],
+}

@@ -1,0 +1,31 @@
+"""Template tags shared by every page.
+
+`{% header_extras %}` renders each app's header fragment: apps list the inclusion
+templates in HEADER_FRAGMENTS (controls: the kill button; approvals: the inbox count).
+Each fragment receives the page's context and must render nothing for users without
+the relevant permission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.template.loader import select_template
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+HEADER_FRAGMENTS = ("approvals/_header.html", "controls/_header.html")
+
+
+@register.simple_tag(takes_context=True)
+def header_extras(context: Any) -> SafeString:
+    parts = []
+    for name in HEADER_FRAGMENTS:
+        try:
+            tpl = select_template([name])
+        except template.TemplateDoesNotExist:
+            continue
+        parts.append(tpl.render(context.flatten(), context.get("request")))
+    return mark_safe("".join(parts))  # noqa: S308 - rendered by Django templates (autoescaped)

@@ -1,0 +1,86 @@
+"""Fixtures shared by the whole suite.
+
+The suite refuses skips: a PostgreSQL, Redis or browser test that cannot run is a
+failure, not a skip (set OPSPORTAL_ALLOW_SKIPS=1 to look at a partial run locally).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tests.factories import PASSWORD, UserFactory
+
+ROLE_USERS = {
+    "operator1": ["operator"],
+    "operator2": ["operator"],
+    "commander": ["incident_commander", "operator"],
+    "risk": ["risk_officer"],
+    "auditor": ["auditor"],
+    "admin": ["admin"],
+}
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped and os.environ.get("OPSPORTAL_ALLOW_SKIPS") != "1" and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped and os.environ.get("OPSPORTAL_ALLOW_SKIPS") != "1":
+        terminalreporter.write_line(
+            f"FAILED: {len(_skipped)} test(s) skipped; skips are not allowed in this suite",
+            red=True,
+        )
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def users(db: None) -> dict:
+    """The demo cast: operator1, operator2, commander, risk, auditor, admin."""
+    return {name: UserFactory(username=name, roles=roles) for name, roles in ROLE_USERS.items()}
+
+
+@pytest.fixture
+def client_for(users: dict) -> Callable[[str], Client]:
+    """`client_for("operator1")` is a test client signed in as that demo user."""
+
+    def make(username: str) -> Client:
+        client = Client()
+        client.force_login(users[username])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def database_unreachable(transactional_db: None) -> Iterator[None]:
+    """Point the default connection at a closed port for the duration of the test:
+    a real connection failure, not a mock. (Needs a transactional test: the
+    connection is closed and reopened.)"""
+    original = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict["HOST"] = "127.0.0.1"
+    connection.settings_dict["PORT"] = "1"
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(original)
+        connection.connect()
