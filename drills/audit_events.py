@@ -2,4 +2,6 @@ from opsportal.audit.registry import register
 
 register(
     ("procedure.published", "Procedure version published"),
+    ("checklist.created", "Checklist created from a procedure"),
+    ("checklist.item_ticked", "Checklist item ticked"),
 )

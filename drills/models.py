@@ -9,6 +9,7 @@ never changes a record already made.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 
 
@@ -98,3 +99,51 @@ class ProcedureStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.title}"
+
+
+class Checklist(models.Model):
+    """A procedure version instantiated for something: an incident's playbook, an
+    environment's rollback. Its items are the version's steps, ticked by named users.
+    The target is generic so every app can attach checklists without a new model."""
+
+    procedure_version = models.ForeignKey(
+        ProcedureVersion, on_delete=models.PROTECT, related_name="checklists"
+    )
+    target_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT)
+    target_id = models.CharField(max_length=64)
+    target = GenericForeignKey("target_type", "target_id")
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_version} for {self.target_type.model} {self.target_id}"
+
+
+class ChecklistItem(models.Model):
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="items")
+    step = models.ForeignKey(ProcedureStep, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["checklist", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["checklist", "position"], name="checklist_item_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.step.title}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None

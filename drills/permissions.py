@@ -1,6 +1,11 @@
 """Role grants for drills and the procedure library (see accounts/roles.py)."""
 
-_READ = ["drills.view_procedure", "drills.view_procedureversion", "drills.view_procedurestep"]
+_READ = [
+    "drills.view_procedure",
+    "drills.view_procedureversion",
+    "drills.view_procedurestep",
+    "drills.view_checklist",
+]
 
 ROLE_GRANTS = {
     "operator": _READ,

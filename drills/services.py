@@ -1,16 +1,18 @@
-"""Writes for the procedure library (drill runs and schedules join later)."""
+"""Writes for the procedure library and checklists (drill runs and schedules join later)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
 from django.utils import timezone
 
-from drills.models import Procedure, ProcedureStep, ProcedureVersion
+from drills.models import Checklist, ChecklistItem, Procedure, ProcedureStep, ProcedureVersion
 from drills.procedure_files import ProcedureSpec
 from opsportal.audit.services import audit_record
+from opsportal.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,75 @@ def procedure_library_load(*, specs: list[ProcedureSpec], actor: Any = None) -> 
         version, is_new = procedure_publish(spec=spec, actor=actor)
         (created if is_new else unchanged).append(f"{spec.slug} v{version.version}")
     return LoadResult(created=created, unchanged=unchanged)
+
+
+def checklist_instantiate(*, procedure_slug: str, target: models.Model, actor: Any) -> Checklist:
+    """Make a checklist of the currently published version of `procedure_slug` for
+    `target` (any saved model instance): one unticked item per step.
+
+    Raises NotFound if the procedure has no published version (run load_procedures).
+    Runs in the caller's transaction when there is one.
+    """
+    version = (
+        ProcedureVersion.objects.filter(
+            procedure__slug=procedure_slug, status=ProcedureVersion.Status.PUBLISHED
+        )
+        .prefetch_related("steps")
+        .first()
+    )
+    if version is None:
+        raise NotFound(
+            f"No published procedure '{procedure_slug}'. Load the library with "
+            "`python manage.py load_procedures`.",
+            code="procedure_not_found",
+            field="procedure",
+        )
+    with transaction.atomic():
+        checklist = Checklist.objects.create(
+            procedure_version=version,
+            target_type=ContentType.objects.get_for_model(target),
+            target_id=str(target.pk),
+            created_at=timezone.now(),
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        ChecklistItem.objects.bulk_create(
+            ChecklistItem(checklist=checklist, step=step, position=step.position)
+            for step in version.steps.all()
+        )
+        audit_record(
+            actor=actor,
+            event_type="checklist.created",
+            obj=checklist,
+            after={
+                "procedure": procedure_slug,
+                "version": version.version,
+                "target": f"{target._meta.label_lower}:{target.pk}",
+            },
+        )
+    return checklist
+
+
+def checklist_item_tick(*, item_id: int, actor: Any, note: str = "") -> ChecklistItem:
+    """Mark a checklist item done by `actor` now, with an optional note.
+
+    Idempotent: ticking a done item changes nothing and returns it. Raises NotFound
+    for an unknown item. The caller checks the actor may work on the checklist's
+    target (e.g. the incident's change permission).
+    """
+    with transaction.atomic():
+        item = ChecklistItem.objects.select_for_update().filter(pk=item_id).first()
+        if item is None:
+            raise NotFound("No such checklist item.", field="item")
+        if item.done_at is not None:
+            return item
+        item.done_at = timezone.now()
+        item.done_by = actor
+        item.note = note.strip()
+        item.save(update_fields=["done_at", "done_by", "note"])
+        audit_record(
+            actor=actor,
+            event_type="checklist.item_ticked",
+            obj=item.checklist,
+            after={"position": item.position, "note": item.note},
+        )
+    return item

@@ -219,6 +219,18 @@ SPECTACULAR_SETTINGS = {
 # --- Domain settings (durations in seconds; tests shorten them) ---
 OPSPORTAL_DEMO_PASSWORD = os.environ.get("OPSPORTAL_DEMO_PASSWORD", "opsportal-demo")
 OPSPORTAL_PROCEDURES_DIR = BASE_DIR / "drills" / "procedures"
+# Kill switch: seconds after a trigger before recovery may start (DESIGN, default 300).
+OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS = env_int("OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS", 300)
+# Live transition: minimum time in DRY_RUN, and the block on re-enabling LIVE after a
+# rollback (live-trading runbook 1.6.4 and the rollback procedure: 24 h each).
+OPSPORTAL_MIN_DRY_RUN_SECONDS = env_int("OPSPORTAL_MIN_DRY_RUN_SECONDS", 24 * 3600)
+OPSPORTAL_ROLLBACK_BLOCK_SECONDS = env_int("OPSPORTAL_ROLLBACK_BLOCK_SECONDS", 24 * 3600)
+# "Kill switch verified/drilled within" window for the live transition (runbook 4).
+OPSPORTAL_KILL_SWITCH_DRILL_MAX_AGE_SECONDS = env_int(
+    "OPSPORTAL_KILL_SWITCH_DRILL_MAX_AGE_SECONDS", 24 * 3600
+)
+# Gate lease: an engine treats a gate answer older than this as HALT.
+OPSPORTAL_GATE_LEASE_SECONDS = env_int("OPSPORTAL_GATE_LEASE_SECONDS", 5)
 
 LOGGING = {
     "version": 1,

@@ -17,12 +17,23 @@ from django.utils.safestring import SafeString, mark_safe
 register = template.Library()
 
 HEADER_FRAGMENTS = ("approvals/_header.html", "controls/_header.html")
+# `{% dashboard_panels %}`: each app's dashboard panel, same contract as the header.
+DASHBOARD_FRAGMENTS = ("controls/_dashboard_panel.html", "drills/_dashboard_panel.html")
 
 
 @register.simple_tag(takes_context=True)
 def header_extras(context: Any) -> SafeString:
+    return _render_fragments(context, HEADER_FRAGMENTS)
+
+
+@register.simple_tag(takes_context=True)
+def dashboard_panels(context: Any) -> SafeString:
+    return _render_fragments(context, DASHBOARD_FRAGMENTS)
+
+
+def _render_fragments(context: Any, names: tuple[str, ...]) -> SafeString:
     parts = []
-    for name in HEADER_FRAGMENTS:
+    for name in names:
         try:
             tpl = select_template([name])
         except template.TemplateDoesNotExist:
