@@ -4,4 +4,5 @@ register(
     ("procedure.published", "Procedure version published"),
     ("checklist.created", "Checklist created from a procedure"),
     ("checklist.item_ticked", "Checklist item ticked"),
+    ("procedure.revised", "Procedure revised (new version)"),
 )

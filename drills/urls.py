@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
-from drills import views
+from drills import library_views, views
 
 app_name = "drills"
-urlpatterns = [path("", views.ProcedureListView.as_view(), name="list")]
+urlpatterns = [
+    path("library/", include(library_views.urlpatterns)),
+    path("", include(views.urlpatterns)),
+]

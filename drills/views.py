@@ -1,12 +1,14 @@
-from django.views.generic import ListView
+"""Browser views for drill schedules and runs."""
 
-from drills.models import ProcedureVersion
+from django.urls import path
+from django.views.generic import TemplateView
+
 from opsportal.web import PortalPermissionMixin
 
 
-class ProcedureListView(PortalPermissionMixin, ListView):
+class DrillListView(PortalPermissionMixin, TemplateView):
     permission_required = "drills.view_procedureversion"
-    template_name = "drills/procedure_list.html"
+    template_name = "drills/drill_list.html"
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return ProcedureVersion.objects.filter(status="published").select_related("procedure")
+
+urlpatterns = [path("", DrillListView.as_view(), name="list")]

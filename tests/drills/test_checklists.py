@@ -2,7 +2,7 @@ import pytest
 from django.db import transaction
 
 from drills.procedure_files import parse_procedure
-from drills.services import checklist_instantiate, checklist_item_tick, procedure_publish
+from drills.services.library import checklist_instantiate, checklist_item_tick, procedure_publish
 from opsportal.audit.models import AuditEvent
 from opsportal.errors import NotFound
 

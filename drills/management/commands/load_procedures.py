@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from drills.procedure_files import read_procedure_dir
-from drills.services import procedure_library_load
+from drills.services.library import procedure_library_load
 from opsportal.errors import ValidationFailed
 from opsportal.request_context import request_context
 

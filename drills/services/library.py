@@ -9,7 +9,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
-from drills.models import Checklist, ChecklistItem, Procedure, ProcedureStep, ProcedureVersion
+from drills.models.library import (
+    Checklist,
+    ChecklistItem,
+    Procedure,
+    ProcedureStep,
+    ProcedureVersion,
+)
 from drills.procedure_files import ProcedureSpec
 from opsportal.audit.services import audit_record
 from opsportal.errors import NotFound

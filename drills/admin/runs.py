@@ -1,0 +1,1 @@
+"""Admin for drill schedules, runs and sign-offs."""

@@ -1,0 +1,1 @@
+"""Drill schedules and drill runs (the execution record)."""

@@ -1,0 +1,1 @@
+"""Sign-offs: attestations on the exact content of a record (reusable by any app)."""

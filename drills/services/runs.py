@@ -1,0 +1,1 @@
+"""Writes for drill schedules and drill runs."""

@@ -1,0 +1,1 @@
+"""Writes for sign-offs (any app may call these)."""
