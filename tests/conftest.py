@@ -7,7 +7,12 @@ failure, not a skip (set OPSPORTAL_ALLOW_SKIPS=1 to look at a partial run locall
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -84,3 +89,56 @@ def database_unreachable(transactional_db: None) -> Iterator[None]:
         connection.settings_dict.clear()
         connection.settings_dict.update(original)
         connection.connect()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen]:
+    """A real Celery worker in its own process, consuming from the test Redis and
+    writing to the test database (so the test must be transactional: the worker
+    only sees committed rows). Yields once the worker answers a ping."""
+    from django.conf import settings
+
+    from opsportal.celery import app
+
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "opsportal.settings_test",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    }
+    hostname = f"test-{uuid.uuid4().hex[:8]}@%h"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "opsportal",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            hostname,
+        ],
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not app.control.ping(timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the Celery worker did not start")
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()

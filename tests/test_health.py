@@ -21,3 +21,16 @@ def test_health_answers_503_unhealthy_when_database_is_unreachable(client, datab
     assert response.status_code == 503
     assert response.json()["status"] == "unhealthy"
     assert response.json()["checks"]["database"]["status"] == "down"
+
+
+def test_health_is_healthy_when_a_real_celery_worker_answers(client, celery_worker_process):
+    response = client.get("/health")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["status"] == "healthy"
+    assert body["checks"]["celery"] == {
+        "status": "up",
+        "latency_ms": body["checks"]["celery"]["latency_ms"],
+        "workers": 1,
+    }
