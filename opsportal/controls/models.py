@@ -31,7 +31,10 @@ class Environment(FSMModelMixin, models.Model):
     mode = FSMField(max_length=8, choices=Mode.choices, default=Mode.DRY_RUN, protected=True)
     mode_changed_at = models.DateTimeField(default=timezone.now)
     dry_run_since = models.DateTimeField(
-        null=True, blank=True, default=timezone.now, help_text="Start of the current DRY_RUN period."
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text="Start of the current DRY_RUN period.",
     )
     last_rollback_at = models.DateTimeField(null=True, blank=True)
     kill_switch = FSMField(
@@ -72,7 +75,11 @@ class Environment(FSMModelMixin, models.Model):
         return int(settings.OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS)
 
     # --- kill switch: ACTIVE -> KILLED -> RECOVERING -> ACTIVE, RECOVERING -> KILLED ---
-    @transition(field=kill_switch, source=[KillSwitch.ACTIVE, KillSwitch.RECOVERING], target=KillSwitch.KILLED)
+    @transition(
+        field=kill_switch,
+        source=[KillSwitch.ACTIVE, KillSwitch.RECOVERING],
+        target=KillSwitch.KILLED,
+    )
     def kill(self) -> None:
         pass
 
@@ -169,7 +176,8 @@ class ModeChange(models.Model):
         indexes = [models.Index(fields=["environment", "-occurred_at"])]
 
     def __str__(self) -> str:
-        return f"{self.environment} {self.from_mode}→{self.to_mode} {self.occurred_at:%Y-%m-%d %H:%M}"
+        when = f"{self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"{self.environment} {self.from_mode}→{self.to_mode} {when}"
 
 
 class GateToken(models.Model):
@@ -189,7 +197,9 @@ class GateToken(models.Model):
         help_text="Empty: every environment.",
     )
     token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(max_length=16, editable=False, help_text="First characters, to recognise it.")
+    prefix = models.CharField(
+        max_length=16, editable=False, help_text="First characters, to recognise it."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
