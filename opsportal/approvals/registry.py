@@ -1,0 +1,93 @@
+"""The registry of actions that need four-eyes approval.
+
+An app that owns a dangerous action registers it once, from its `AppConfig.ready()`:
+
+    register_action(ActionSpec(
+        action="live_transition",
+        label="Go live (DRY_RUN -> LIVE)",
+        target_model="controls.environment",
+        preconditions=live_transition_preconditions,
+        execute=live_transition_execute,
+    ))
+
+The engine evaluates `preconditions(target, payload)` when a request is made (every
+check must pass), shows them live on the request page, and evaluates them again
+after the final approval, just before `execute(target, payload, request)` runs. The
+policy (how many approvers, from which groups, expiry) is data: `ApprovalPolicy`,
+editable by admins, copied onto each request when it is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from opsportal.approvals.models import ApprovalRequest
+
+
+@dataclass(frozen=True)
+class PreconditionResult:
+    """One check, shown to people as a pass/fail line.
+
+    code: stable identifier ("kill_switch_active"); label: the sentence shown
+    ("Kill switch is ACTIVE"); passed: the outcome now; detail: why, when useful.
+    """
+
+    code: str
+    label: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """An action the engine can approve and execute.
+
+    action: the name, also the `ApprovalPolicy.action` that governs it.
+    label: shown to people ("Resume trading after a kill").
+    target_model: "app_label.model" of the object acted on.
+    preconditions: `(target, payload) -> list[PreconditionResult]`; no side effects.
+    execute: `(target, payload, request) -> dict | None`, the side effect. It runs
+        inside the approval transaction, in a savepoint, after the request row (and
+        the target row) are locked and the request is `executing`. Raise a
+        `DomainError` to fail cleanly (the request becomes `failed` with the message
+        and every write `execute` made is rolled back); the dict returned is stored
+        on the request as its result. Queue tasks with `transaction.on_commit`.
+    target_lookup: optional `(key: str) -> target | None`, so API callers can name
+        the target by a natural key (an environment slug) instead of its id.
+    """
+
+    action: str
+    label: str
+    target_model: str
+    preconditions: Callable[[Any, dict], list[PreconditionResult]]
+    execute: Callable[[Any, dict, ApprovalRequest], dict | None]
+    target_lookup: Callable[[str], Any] | None = None
+
+
+_ACTIONS: dict[str, ActionSpec] = {}
+
+
+def register_action(spec: ActionSpec) -> None:
+    """Register `spec`. Registering an equal spec again is a no-op; another spec
+    under a name already taken is a programming error (ValueError)."""
+    existing = _ACTIONS.get(spec.action)
+    if existing is not None and existing != spec:
+        raise ValueError(f"approval action {spec.action!r} is already registered")
+    if spec.target_model.count(".") != 1 or spec.target_model != spec.target_model.lower():
+        raise ValueError(f"target_model must be 'app_label.model', got {spec.target_model!r}")
+    _ACTIONS[spec.action] = spec
+
+
+def get_action(action: str) -> ActionSpec:
+    """The registered spec for `action`; KeyError if none is registered."""
+    try:
+        return _ACTIONS[action]
+    except KeyError:
+        raise KeyError(f"no approval action {action!r} is registered") from None
+
+
+def all_actions() -> list[ActionSpec]:
+    return sorted(_ACTIONS.values(), key=lambda s: s.action)
