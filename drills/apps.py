@@ -7,3 +7,13 @@ class DrillsConfig(AppConfig):
 
     def ready(self) -> None:
         from drills import audit_events  # noqa: F401
+        from drills.selectors import PRECONDITION_CODE, kill_switch_drill_precondition
+        from drills.services import runs  # noqa: F401 - registers DrillRun as signable
+
+        try:
+            from opsportal.controls.preconditions import register_live_precondition
+        except ModuleNotFoundError:  # controls issue not merged yet
+            return
+        register_live_precondition(
+            PRECONDITION_CODE, "Kill switch drilled within 24 h", kill_switch_drill_precondition
+        )

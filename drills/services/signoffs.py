@@ -1,1 +1,251 @@
-"""Writes for sign-offs (any app may call these)."""
+"""Writes for sign-offs (any app may call these).
+
+A model becomes signable by registering an adapter:
+
+    from drills.services.signoffs import SignableAdapter, register_signable
+
+    class ReviewSignable(SignableAdapter):
+        def content(self, target): ...          # canonical dict of what is signed
+        def required_roles(self, target): ...   # e.g. ["author", "risk_officer"]
+        def check_can_sign(self, target): ...   # raise Conflict if not signable now
+        def check_role(self, target, user, role): ...  # raise NotPermitted if not
+        def on_complete(self, target, actor): ...      # all roles signed: transition
+
+    register_signable(Review, ReviewSignable())
+
+`signable_content(target)` returns the dict, `signable_sha256(target)` the SHA-256 of
+its canonical JSON (sorted keys, no spaces, UTF-8). The signer is shown the content
+and its hash; `signoff_sign` refuses if the hash they saw is no longer current.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import logging
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from drills.models.signoffs import Signoff
+from opsportal.audit.services import audit_record, audit_record_standalone
+from opsportal.errors import Conflict, DomainError, NotPermitted, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+ROLE_LABELS = {
+    "drill_lead": "Drill lead",
+    "observer": "Observer",
+    "risk_officer": "Risk officer",
+    "second_signer": "Second signer",
+}
+
+
+class SignableAdapter:
+    """What the sign-off service needs to know about a kind of target."""
+
+    def content(self, target: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def required_roles(self, target: Any) -> list[str]:
+        raise NotImplementedError
+
+    def check_can_sign(self, target: Any) -> None:
+        """Raise Conflict when the target is not in a state that can be signed."""
+
+    def check_role(self, target: Any, user: Any, role: str) -> None:
+        """Raise NotPermitted when `user` may not sign in `role`. The default knows
+        the shared vocabulary: risk_officer = member of the risk_officer group."""
+        if role == "risk_officer" and not user_in_group(user, "risk_officer"):
+            raise NotPermitted("Only a risk officer can sign as risk officer.", code="wrong_role")
+
+    def on_complete(self, target: Any, actor: Any) -> None:
+        """Called inside the signing transaction once every required role is signed."""
+
+
+_ADAPTERS: dict[str, SignableAdapter] = {}
+
+
+def register_signable(model: type[models.Model], adapter: SignableAdapter) -> None:
+    _ADAPTERS[model._meta.label_lower] = adapter
+
+
+def _adapter(target: models.Model) -> SignableAdapter:
+    try:
+        return _ADAPTERS[target._meta.label_lower]
+    except KeyError:
+        raise ValueError(f"{target._meta.label_lower} is not registered as signable") from None
+
+
+def user_in_group(user: Any, group: str) -> bool:
+    return Group.objects.filter(name=group, user=user).exists()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def signable_content(target: models.Model) -> dict[str, Any]:
+    """The canonical content of `target` that a sign-off attests (JSON values only)."""
+    return _canonical(_adapter(target).content(target))
+
+
+def canonical_json(content: dict[str, Any]) -> str:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def signable_sha256(target: models.Model) -> str:
+    """SHA-256 (hex) of the canonical JSON of `signable_content(target)`."""
+    return hashlib.sha256(canonical_json(signable_content(target)).encode()).hexdigest()
+
+
+def signoffs_for(target: models.Model, *, include_void: bool = False) -> models.QuerySet[Signoff]:
+    qs = Signoff.objects.filter(
+        target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk)
+    ).select_related("signer")
+    return qs if include_void else qs.filter(voided_at__isnull=True)
+
+
+def required_roles_for(target: models.Model) -> list[str]:
+    return list(_adapter(target).required_roles(target))
+
+
+def signoff_sign(
+    *,
+    target: models.Model,
+    actor: Any,
+    role: str,
+    password: str,
+    content_sha256: str,
+    comment: str = "",
+) -> Signoff:
+    """Sign `target` in `role` as `actor`.
+
+    Args:
+        target: a registered signable instance (its row is locked while signing).
+        role: one of the target's required roles.
+        password: the actor's password again (step-up).
+        content_sha256: the hash of the content the signer was shown; must equal
+            the target's current `signable_sha256`.
+
+    Raises (refusals are audited as "signoff.refused"):
+        NotPermitted: wrong password, or the actor may not sign in that role.
+        ValidationFailed: the role is not one the target requires.
+        Conflict: the target is not signable now, the content changed since it was
+            shown, the role is already signed, or the actor already signed another
+            role on this target (one user never fills two required sign-offs).
+    """
+    try:
+        with transaction.atomic():
+            return _sign(target, actor, role, password, content_sha256, comment)
+    except DomainError as exc:
+        # Outside any caller transaction this commits on its own; inside one (a
+        # service composing sign-offs) it lives or dies with the caller's.
+        audit_record_standalone(
+            actor=actor,
+            event_type="signoff.refused",
+            obj=target,
+            metadata={"role": role, "code": exc.code, "message": exc.message},
+        )
+        logger.info("signoff.refused", extra={"role": role, "code": exc.code})
+        raise
+
+
+def _sign(
+    target: models.Model,
+    actor: Any,
+    role: str,
+    password: str,
+    content_sha256: str,
+    comment: str,
+) -> Signoff:
+    adapter = _adapter(target)
+    # Lock the target: concurrent signers (and edits that void) serialise on it.
+    target = type(target)._default_manager.select_for_update().get(pk=target.pk)
+    if not password or not actor.check_password(password):
+        raise NotPermitted("Password incorrect.", code="password_incorrect", field="password")
+    required = adapter.required_roles(target)
+    if role not in required:
+        raise ValidationFailed(
+            f"'{role}' is not a sign-off this record needs ({', '.join(required)}).",
+            code="role_not_required",
+            field="role",
+        )
+    adapter.check_can_sign(target)
+    current = signable_sha256(target)
+    if content_sha256 != current:
+        raise Conflict(
+            "The record changed since you opened it. Review the current content and sign again.",
+            code="stale_content",
+            field="content_sha256",
+        )
+    adapter.check_role(target, actor, role)
+    live = list(signoffs_for(target))
+    if any(s.role == role for s in live):
+        raise Conflict(f"The {role} sign-off is already given.", code="role_already_signed")
+    if any(s.signer_id == actor.pk for s in live):
+        raise Conflict(
+            "You have already signed this record; a second sign-off needs a different person.",
+            code="same_signer",
+        )
+    try:
+        with transaction.atomic():
+            signoff = Signoff.objects.create(
+                target_type=ContentType.objects.get_for_model(target),
+                target_id=str(target.pk),
+                role=role,
+                signer=actor,
+                signed_at=timezone.now(),
+                comment=comment.strip(),
+                content_sha256=current,
+            )
+    except IntegrityError as exc:  # the constraints back up the checks above
+        raise Conflict("This sign-off was given concurrently.", code="role_already_signed") from exc
+    audit_record(
+        actor=actor,
+        event_type="signoff.signed",
+        obj=target,
+        after={"role": role, "content_sha256": current, "signoff": signoff.pk},
+    )
+    signed_roles = {s.role for s in live} | {role}
+    if set(required) <= signed_roles:
+        adapter.on_complete(target, actor)
+    return signoff
+
+
+def signoff_void_for(target: models.Model, reason: str, *, actor: Any = None) -> int:
+    """Void every live sign-off of `target` because its signed content changed.
+
+    Runs in the caller's transaction (the one that changes the content). Returns the
+    number voided; each is audited as "signoff.voided".
+    """
+    with transaction.atomic():
+        live = list(signoffs_for(target).select_for_update())
+        now = timezone.now()
+        for signoff in live:
+            signoff.voided_at = now
+            signoff.void_reason = reason[:300]
+            signoff.save(update_fields=["voided_at", "void_reason"])
+            audit_record(
+                actor=actor,
+                event_type="signoff.voided",
+                obj=target,
+                after={"role": signoff.role, "signer": signoff.signer.get_username()},
+                metadata={"reason": reason, "signoff": signoff.pk},
+            )
+    return len(live)
