@@ -1,8 +1,394 @@
+"""Browser views for incidents. Thin: each write view checks its declared permission
+(PortalPermissionMixin: refused writes get 403 and an `access.denied` audit event),
+validates the form, calls one service and redirects back to the incident."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views import View
 from django.views.generic import TemplateView
 
-from opsportal.web import PortalPermissionMixin
+from drills.models import ProcedureVersion
+from incidents import selectors, services
+from incidents.filters import IncidentFilter
+from incidents.forms import (
+    ChecklistTickForm,
+    IncidentCreateForm,
+    PlaybookAttachForm,
+    RoleAssignForm,
+    SeverityForm,
+    StatusUpdateForm,
+    TimelineEntryForm,
+    TransitionForm,
+)
+from incidents.models import Incident
+from incidents.severity import SEVERITIES, triage_suggest
+from opsportal.web import PortalPermissionMixin, call_service
+
+VIEW = "incidents.view_incident"
+PAGE_SIZE = 25
+
+
+def playbook_choices() -> list[tuple[str, str]]:
+    """(slug, title) of every published incident playbook."""
+    return list(
+        ProcedureVersion.objects.filter(
+            status=ProcedureVersion.Status.PUBLISHED, procedure__kind="incident_playbook"
+        )
+        .order_by("procedure__slug")
+        .values_list("procedure__slug", "title")
+    )
+
+
+def available_transitions(incident: Incident, user: Any) -> list[dict[str, Any]]:
+    """The transitions `user` may make now, for buttons: verb, label, confirm."""
+    found = []
+    for transition in incident.get_available_user_status_transitions(user):  # type: ignore[attr-defined]
+        custom = transition.custom
+        found.append(
+            {"verb": custom["verb"], "label": custom["label"], "confirm": custom.get("confirm")}
+        )
+    order = list(services.PHASES)
+    return sorted(found, key=lambda t: order.index(t["verb"]))
 
 
 class DashboardView(PortalPermissionMixin, TemplateView):
-    permission_required = "accounts.view_user"
+    """`/`: open incidents by severity, SLA breaches, overdue status updates, and
+    other apps' panels."""
+
+    permission_required = VIEW
     template_name = "dashboard.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["board"] = selectors.dashboard()
+        return context
+
+
+class IncidentListView(PortalPermissionMixin, TemplateView):
+    permission_required = VIEW
+    template_name = "incidents/incident_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        queryset = selectors.incidents_for(self.request.user).order_by("-detected_at", "-id")
+        filterset = IncidentFilter(self.request.GET or None, queryset=queryset)
+        # An invalid filter value shows its error and no rows, never a 500.
+        rows = filterset.qs if filterset.is_bound else queryset
+        if filterset.is_bound and not filterset.is_valid():
+            rows = queryset.none()
+        paginator = Paginator(rows, PAGE_SIZE)
+        page = paginator.get_page(self.request.GET.get("page"))
+        params = {k: v for k, v in self.request.GET.items() if k != "page" and v}
+        context.update(
+            filter=filterset,
+            page_obj=page,
+            incidents=page.object_list,
+            query_string=urlencode(params),
+        )
+        return context
+
+
+class IncidentCreateView(PortalPermissionMixin, View):
+    """The create form with the triage helper: "Suggest severity" walks the decision
+    tree on the server and pre-selects the suggestion (a small script does the same
+    as the boxes are ticked, when JavaScript runs)."""
+
+    permission_required = "incidents.add_incident"
+    template_name = "incidents/incident_form.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = IncidentCreateForm(playbooks=playbook_choices())
+        return self._render(form)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = IncidentCreateForm(request.POST, playbooks=playbook_choices())
+        if "triage" in request.POST:
+            answers = {name: request.POST.get(name) == "on" for name in form.TRIAGE_FIELDS}
+            suggestion = triage_suggest(**answers)
+            data = request.POST.copy()
+            data["severity"] = suggestion.severity
+            if suggestion.halt_trading:
+                data["trading_halted"] = "on"
+            form = IncidentCreateForm(data, playbooks=playbook_choices())
+            form.errors.clear()  # the suggestion step validates nothing yet
+            return self._render(form, suggestion=suggestion)
+        if not form.is_valid():
+            return self._render(form, status=400)
+        data = form.cleaned_data
+        incident = call_service(
+            request,
+            services.incident_open,
+            form=form,
+            actor=request.user,
+            title=data["title"],
+            severity=data["severity"],
+            summary=data["summary"],
+            environment=data["environment"],
+            trading_halted=data["trading_halted"],
+            playbook_slug=data["playbook"] or None,
+            pnl_impact=data["pnl_impact"],
+            pnl_currency=data["pnl_currency"],
+            orders_affected=data["orders_affected"],
+            affected_systems=data["affected_systems"],
+        )
+        if incident is None:
+            return self._render(form, status=400)
+        messages.success(request, f"{incident.reference} opened.")
+        return HttpResponseRedirect(reverse("incidents:detail", args=[incident.pk]))
+
+    def _render(self, form: IncidentCreateForm, status: int = 200, **extra: Any) -> HttpResponse:
+        context = {
+            "form": form,
+            "severities": SEVERITIES.values(),
+            "triage_fields": [form[name] for name in form.TRIAGE_FIELDS],
+            **extra,
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+def render_detail(
+    request: HttpRequest, incident: Incident, *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    """The detail page; `forms` replaces the blank form of that name (with errors)."""
+    playbooks = playbook_choices()
+    context = {
+        "incident": incident,
+        "detail": selectors.incident_detail(incident),
+        "transitions": available_transitions(incident, request.user),
+        "review": services.review_requirement(incident),
+        "severity_form": SeverityForm(initial={"severity": incident.severity}),
+        "role_form": RoleAssignForm(),
+        "status_form": StatusUpdateForm(),
+        "note_form": TimelineEntryForm(initial={"kind": "note"}),
+        "record_form": TimelineEntryForm(initial={"kind": "command"}),
+        "playbook_form": PlaybookAttachForm(playbooks=playbooks),
+        "has_playbooks": bool(playbooks),
+        "status_kinds": services.status_templates.TEMPLATE_FIELDS,
+        **forms,
+    }
+    return render(request, "incidents/incident_detail.html", context, status=status)
+
+
+class IncidentDetailView(PortalPermissionMixin, View):
+    permission_required = VIEW
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return render_detail(request, selectors.get_incident_for(request.user, pk))
+
+
+class IncidentActionView(PortalPermissionMixin, View):
+    """Base for the POST-only write paths of the detail page. Subclasses set
+    `permission_required` and `form_class`, and implement `perform`."""
+
+    http_method_names = ["post"]
+    form_class: type = TransitionForm
+    form_name = ""  # the detail page's context name of this form, to show its errors
+    success_message = "Saved."
+
+    def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
+        incident = selectors.get_incident_for(request.user, pk)
+        form = self.get_form(incident)
+        if form.is_valid():
+            result = self.perform(incident, form, **kwargs)
+            if result is not None:
+                messages.success(request, self.success_message)
+                return HttpResponseRedirect(reverse("incidents:detail", args=[incident.pk]))
+            if not form.errors:
+                # The service refused (message already queued): show the page as it is.
+                return HttpResponseRedirect(reverse("incidents:detail", args=[incident.pk]))
+        incident = selectors.get_incident_for(request.user, pk)
+        extra = {self.form_name: form} if self.form_name else {}
+        if self.form_name:
+            messages.error(request, "Please correct the errors below.")
+        else:
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                messages.error(
+                    request, f"{label}: {' '.join(errors)}" if label else " ".join(errors)
+                )
+        return render_detail(request, incident, status=400, **extra)
+
+    def get_form(self, incident: Incident) -> Any:
+        return self.form_class(self.request.POST)
+
+    def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+
+class IncidentTransitionView(IncidentActionView):
+    """POST /incidents/<pk>/transition/<verb>/; the permission follows the verb."""
+
+    def get_permission_required(self) -> tuple[str, ...]:
+        phase = services.PHASES.get(self.kwargs.get("verb", ""))
+        if phase is None:
+            raise Http404("Unknown incident action.")
+        return (phase.permission,)
+
+    def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
+        verb = kwargs["verb"]
+        self.success_message = f"{incident.reference}: {verb} done."
+        return call_service(
+            self.request,
+            services.incident_transition,
+            verb=verb,
+            actor=self.request.user,
+            incident=incident,
+            note=form.cleaned_data["note"],
+        )
+
+
+class IncidentSeverityView(IncidentActionView):
+    permission_required = "incidents.change_severity_incident"
+    form_class = SeverityForm
+    form_name = "severity_form"
+    success_message = "Severity changed."
+
+    def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
+        return call_service(
+            self.request,
+            services.incident_severity_change,
+            form=form,
+            actor=self.request.user,
+            incident=incident,
+            severity=form.cleaned_data["severity"],
+            reason=form.cleaned_data["reason"],
+        )
+
+
+class IncidentRoleAssignView(IncidentActionView):
+    permission_required = "incidents.assign_role_incident"
+    form_class = RoleAssignForm
+    form_name = "role_form"
+    success_message = "Role assigned."
+
+    def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
+        return call_service(
+            self.request,
+            services.incident_role_assign,
+            form=form,
+            actor=self.request.user,
+            incident=incident,
+            role=form.cleaned_data["role"],
+            user=form.cleaned_data["user"],
+        )
+
+
+class IncidentRoleEndView(IncidentActionView):
+    permission_required = "incidents.assign_role_incident"
+    success_message = "Role ended."
+
+    def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
+        if not incident.assignments.filter(pk=kwargs["assignment_id"]).exists():
+            raise Http404("No such role assignment on this incident.")
+        return call_service(
+            self.request,
+            services.incident_role_end,
+            actor=self.request.user,
+            assignment_id=kwargs["assignment_id"],
+        )
+
+
+class IncidentStatusUpdateView(IncidentActionView):
+    permission_required = "incidents.post_status_update_incident"
+    form_class = StatusUpdateForm
+    form_name = "status_form"
+    success_message = "Status update posted."
+
+    def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
+        return call_service(
+            self.request,
+            services.incident_status_update_post,
+            form=form,
+            actor=self.request.user,
+            incident=incident,
+            kind=form.cleaned_data["kind"],
+            fields=form.template_fields(),
+        )
+
+
+class IncidentNoteView(IncidentActionView):
+    permission_required = "incidents.add_note_incident"
+    form_class = TimelineEntryForm
+    form_name = "note_form"
+    success_message = "Note added."
+
+    def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
+        return call_service(
+            self.request,
+            services.timeline_entry_add,
+            form=form,
+            actor=self.request.user,
+            incident=incident,
+            kind="note",
+            body=form.cleaned_data["body"],
+        )
+
+
+class IncidentRecordView(IncidentActionView):
+    """Commands run and evidence links."""
+
+    permission_required = "incidents.add_record_incident"
+    form_class = TimelineEntryForm
+    form_name = "record_form"
+    success_message = "Added to the timeline."
+
+    def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
+        kind = form.cleaned_data["kind"]
+        if kind not in ("command", "evidence"):
+            form.add_error("kind", "Choose a command or an evidence link.")
+            return None
+        url = form.cleaned_data["url"]
+        return call_service(
+            self.request,
+            services.timeline_entry_add,
+            form=form,
+            actor=self.request.user,
+            incident=incident,
+            kind=kind,
+            body=form.cleaned_data["body"],
+            metadata={"url": url} if kind == "evidence" else None,
+        )
+
+
+class IncidentPlaybookAttachView(IncidentActionView):
+    permission_required = "incidents.attach_playbook_incident"
+    form_class = PlaybookAttachForm
+    form_name = "playbook_form"
+    success_message = "Playbook attached."
+
+    def get_form(self, incident: Incident) -> Any:
+        return PlaybookAttachForm(self.request.POST, playbooks=playbook_choices())
+
+    def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
+        return call_service(
+            self.request,
+            services.incident_attach_playbook,
+            form=form,
+            actor=self.request.user,
+            incident=incident,
+            procedure_slug=form.cleaned_data["procedure"],
+        )
+
+
+class IncidentChecklistTickView(IncidentActionView):
+    permission_required = "incidents.tick_checklist_incident"
+    form_class = ChecklistTickForm
+    success_message = "Step ticked."
+
+    def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
+        return call_service(
+            self.request,
+            services.incident_checklist_item_tick,
+            actor=self.request.user,
+            incident_id=incident.pk,
+            item_id=kwargs["item_id"],
+            note=form.cleaned_data["note"],
+        )
