@@ -201,6 +201,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "opsportal.controls.authentication.GateTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["opsportal.api.DeclaredPermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

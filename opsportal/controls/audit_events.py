@@ -6,7 +6,6 @@ register(
     ("kill_switch.recovery_started", "Kill-switch recovery started (resume requested)"),
     ("kill_switch.recovery_completed", "Kill-switch recovery completed (trading resumed)"),
     ("kill_switch.verified", "Kill switch verified working"),
-    ("mode.live_transition_requested", "DRY_RUN to LIVE transition requested"),
     ("mode.went_live", "Environment went LIVE"),
     ("mode.rolled_back", "Environment rolled back to DRY_RUN"),
     ("gate_token.issued", "Gate token issued"),

@@ -137,6 +137,9 @@ class KillSwitchEvent(models.Model):
     to_state = models.CharField(max_length=12, choices=Environment.KillSwitch.choices)
     reason_code = models.CharField(max_length=32, choices=ReasonCode.choices, blank=True)
     note = models.TextField(blank=True)
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     approval_request_id = models.BigIntegerField(null=True, blank=True)
     is_drill = models.BooleanField(default=False)
     version = models.PositiveBigIntegerField(help_text="Environment version after the event.")
@@ -167,6 +170,9 @@ class ModeChange(models.Model):
     from_mode = models.CharField(max_length=8, choices=Environment.Mode.choices)
     to_mode = models.CharField(max_length=8, choices=Environment.Mode.choices)
     reason = models.TextField()
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     approval_request_id = models.BigIntegerField(null=True, blank=True)
     is_drill = models.BooleanField(default=False)
     version = models.PositiveBigIntegerField(help_text="Environment version after the change.")

@@ -3,4 +3,11 @@ from django.urls import path
 from opsportal.controls import views
 
 app_name = "controls"
-urlpatterns = [path("", views.EnvironmentListView.as_view(), name="list")]
+urlpatterns = [
+    path("", views.EnvironmentListView.as_view(), name="list"),
+    path("kill/", views.KillSwitchTriggerView.as_view(), name="trigger"),
+    path("<slug:slug>/", views.EnvironmentDetailView.as_view(), name="detail"),
+    path("<slug:slug>/recover/", views.KillSwitchRecoverView.as_view(), name="recover"),
+    path("<slug:slug>/go-live/", views.LiveTransitionRequestView.as_view(), name="go_live"),
+    path("<slug:slug>/rollback/", views.ModeRollbackView.as_view(), name="rollback"),
+]

@@ -1,0 +1,276 @@
+"""Reads for trading controls, above all the gate decision engines ask before each
+order (DESIGN "Gate").
+
+Evaluation order (live-trading runbook 4.1, short-circuit):
+1. kill switch not ACTIVE → HALT (`HALT_KILL_SWITCH`)
+2. a registered NEUTRAL check fires (clock drift breached, once the drift issue
+   registers it with `register_gate_neutral_check`) → NEUTRAL (its reason code)
+3. otherwise ALLOW; `mode` tells the engine whether orders are real.
+
+The decision is computed from the committed environment row on every read: no cache,
+so a trigger is visible to the very next read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from opsportal.controls.models import Environment, GateToken, KillSwitchEvent, ModeChange
+from opsportal.errors import NotFound
+
+ALLOW, NEUTRAL, HALT = "ALLOW", "NEUTRAL", "HALT"
+REASON_ALLOW = "ALLOW_ALL_CHECKS_PASSED"
+REASON_KILL_SWITCH = "HALT_KILL_SWITCH"
+REASON_UNKNOWN_ENVIRONMENT = "HALT_UNKNOWN_ENVIRONMENT"
+REASON_STATE_UNAVAILABLE = "HALT_STATE_UNAVAILABLE"
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    decision: str  # ALLOW | NEUTRAL | HALT
+    reason_code: str
+    mode: str | None
+    kill_switch: str | None
+    version: int | None
+    as_of: dt.datetime
+    valid_until: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "reason_code": self.reason_code,
+            "mode": self.mode,
+            "kill_switch": self.kill_switch,
+            "version": self.version,
+            "as_of": _iso(self.as_of),
+            "valid_until": _iso(self.valid_until),
+        }
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# --- NEUTRAL checks: the clock-drift hook ---
+
+# (reason_code, check(environment_state) -> True when breached). Empty until the
+# clock-drift issue registers "NEUTRAL_CLOCK_DRIFT". A check runs on the hot path for
+# every gate read: it must read only the state it is given (columns of the
+# environment row) or an in-process value, never issue a query of its own.
+_NEUTRAL_CHECKS: list[tuple[str, Callable[[dict[str, Any]], bool]]] = []
+
+
+def register_gate_neutral_check(
+    reason_code: str, breached: Callable[[dict[str, Any]], bool]
+) -> None:
+    """Register a check that turns an otherwise ALLOW decision into NEUTRAL.
+    `breached(state)` gets the environment row as a dict (column name → value)."""
+    if reason_code not in {code for code, _ in _NEUTRAL_CHECKS}:
+        _NEUTRAL_CHECKS.append((reason_code, breached))
+
+
+def clock_drift_breached(state: dict[str, Any]) -> str | None:
+    """The clock-drift hook of the evaluation order: the reason code of the first
+    registered NEUTRAL check that is breached, or None. Always None until the drift
+    issue registers its check (DESIGN "Drift checks")."""
+    for reason_code, breached in _NEUTRAL_CHECKS:
+        if breached(state):
+            return reason_code
+    return None
+
+
+def decide(state: dict[str, Any], *, now: dt.datetime | None = None) -> GateDecision:
+    """The decision for one environment row (`state` holds at least mode,
+    kill_switch and version)."""
+    as_of = now or timezone.now()
+    valid_until = as_of + dt.timedelta(seconds=settings.OPSPORTAL_GATE_LEASE_SECONDS)
+    if state["kill_switch"] != Environment.KillSwitch.ACTIVE:
+        decision, reason = HALT, REASON_KILL_SWITCH
+    elif (neutral := clock_drift_breached(state)) is not None:
+        decision, reason = NEUTRAL, neutral
+    else:
+        decision, reason = ALLOW, REASON_ALLOW
+    return GateDecision(
+        decision=decision,
+        reason_code=reason,
+        mode=state["mode"],
+        kill_switch=state["kill_switch"],
+        version=state["version"],
+        as_of=as_of,
+        valid_until=valid_until,
+    )
+
+
+def halt(reason_code: str) -> GateDecision:
+    """The fail-closed answer when the state is unknown."""
+    now = timezone.now()
+    return GateDecision(
+        decision=HALT,
+        reason_code=reason_code,
+        mode=None,
+        kill_switch=None,
+        version=None,
+        as_of=now,
+        valid_until=now + dt.timedelta(seconds=settings.OPSPORTAL_GATE_LEASE_SECONDS),
+    )
+
+
+def gate_decision(slug: str) -> GateDecision:
+    """The gate decision for environment `slug`, from the committed row (one indexed
+    read). Raises NotFound for an unknown slug; database errors propagate (the API
+    turns them into 503 HALT)."""
+    row = (
+        Environment.objects.filter(slug=slug).values("id", "mode", "kill_switch", "version").first()
+    )
+    if row is None:
+        raise NotFound(f"No environment '{slug}'.", code="unknown_environment")
+    return decide(row)
+
+
+# The gate endpoint's single query: the environment row and, in the same round trip,
+# whether the presented token may read it. Both lookups are on unique indexes.
+_GATE_SQL = """
+SELECT e.id, e.mode, e.kill_switch, e.version, t.id, t.last_used_at
+FROM controls_environment e
+LEFT JOIN controls_gatetoken t
+  ON t.token_sha256 = %s AND t.revoked_at IS NULL
+ AND (t.environment_id IS NULL OR t.environment_id = e.id)
+WHERE e.slug = %s
+"""
+
+
+@dataclass(frozen=True)
+class GateRead:
+    state: dict[str, Any] | None  # None: no such environment
+    token_id: int | None  # None: token missing, revoked, or not for this environment
+    token_last_used_at: dt.datetime | None
+
+
+def gate_read(slug: str, token_sha256: str) -> GateRead:
+    """One query: the environment's gate state and the token's right to read it.
+    For an unknown slug, whether the token exists at all is not revealed."""
+    with connection.cursor() as cursor:
+        cursor.execute(_GATE_SQL, [token_sha256, slug])
+        row = cursor.fetchone()
+    if row is None:
+        return GateRead(state=None, token_id=None, token_last_used_at=None)
+    env_id, mode, kill_switch, version, token_id, last_used = row
+    return GateRead(
+        state={"id": env_id, "mode": mode, "kill_switch": kill_switch, "version": version},
+        token_id=token_id,
+        token_last_used_at=last_used,
+    )
+
+
+def gate_token_lookup(token_sha256: str) -> GateToken | None:
+    """The active token with this hash, or None."""
+    return (
+        GateToken.objects.filter(token_sha256=token_sha256, revoked_at__isnull=True)
+        .select_related("environment")
+        .first()
+    )
+
+
+# --- pages and the people API ---
+
+
+def environments_for(user: Any) -> list[Environment]:
+    """Environments the user may see (all, with controls.view_environment)."""
+    if not user.has_perm("controls.view_environment"):
+        return []
+    return list(Environment.objects.all())
+
+
+def get_environment_for(user: Any, slug: str) -> Environment:
+    """The environment `slug` if `user` may see it; NotFound otherwise (also when
+    the user lacks the view permission, so existence is not revealed)."""
+    env = Environment.objects.filter(slug=slug).first()
+    if env is None or not user.has_perm("controls.view_environment"):
+        raise NotFound(f"No environment '{slug}'.", code="unknown_environment")
+    return env
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    occurred_at: dt.datetime
+    category: str  # "kill_switch" | "mode"
+    kind: str
+    kind_label: str
+    actor: str
+    from_state: str
+    to_state: str
+    reason_code: str
+    note: str
+    incident_id: int | None
+    approval_request_id: int | None
+    is_drill: bool
+    version: int
+
+
+def environment_history(environment: Environment, *, limit: int = 50) -> list[HistoryEntry]:
+    """Kill-switch events and mode changes, newest first (two queries)."""
+    events = KillSwitchEvent.objects.filter(environment=environment).select_related("actor")[:limit]
+    changes = ModeChange.objects.filter(environment=environment).select_related("actor")[:limit]
+    entries = [
+        HistoryEntry(
+            occurred_at=e.occurred_at,
+            category="kill_switch",
+            kind=e.kind,
+            kind_label=e.get_kind_display(),
+            actor=e.actor.get_username() if e.actor else "system",
+            from_state=e.from_state,
+            to_state=e.to_state,
+            reason_code=e.reason_code,
+            note=e.note,
+            incident_id=e.incident_id,
+            approval_request_id=e.approval_request_id,
+            is_drill=e.is_drill,
+            version=e.version,
+        )
+        for e in events
+    ]
+    entries += [
+        HistoryEntry(
+            occurred_at=c.occurred_at,
+            category="mode",
+            kind=c.kind,
+            kind_label=c.get_kind_display(),
+            actor=c.actor.get_username() if c.actor else "system",
+            from_state=c.from_mode,
+            to_state=c.to_mode,
+            reason_code=c.kind,
+            note=c.reason,
+            incident_id=c.incident_id,
+            approval_request_id=c.approval_request_id,
+            is_drill=c.is_drill,
+            version=c.version,
+        )
+        for c in changes
+    ]
+    return sorted(chain(entries), key=lambda h: (h.occurred_at, h.version), reverse=True)[:limit]
+
+
+def cooldown_remaining_seconds(environment: Environment) -> int:
+    """Seconds until recovery may start (0 when it may, or when not KILLED)."""
+    if environment.kill_switch != Environment.KillSwitch.KILLED or environment.killed_at is None:
+        return 0
+    left = environment.cooldown_seconds - (timezone.now() - environment.killed_at).total_seconds()
+    return max(0, int(left) + (1 if left > int(left) else 0))
+
+
+def incident_for_link(user: Any, incident_id: int) -> Any:
+    """The open incident `incident_id` a control action may be linked to, or None
+    (unknown, not open, or the user may not see incidents)."""
+    from incidents.models import Incident
+
+    if not user.has_perm("incidents.view_incident"):
+        return None
+    return Incident.objects.open().filter(pk=incident_id).first()

@@ -1,0 +1,80 @@
+"""Input and output shapes of the controls API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from opsportal.controls.models import Environment, ReasonCode
+from opsportal.controls.selectors import GateDecision, HistoryEntry, cooldown_remaining_seconds
+
+
+class TriggerInput(serializers.Serializer):
+    reason_code = serializers.ChoiceField(choices=ReasonCode.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    incident = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Link this open incident."
+    )
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+
+
+class LiveTransitionInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+    attestations = serializers.DictField(
+        child=serializers.BooleanField(),
+        help_text='Pre-live checklist: {"<step position>": true, ...} for every item.',
+    )
+
+
+def gate_dict(decision: GateDecision) -> dict[str, Any]:
+    return decision.as_dict()
+
+
+def environment_dict(env: Environment, decision: GateDecision) -> dict[str, Any]:
+    return {
+        "slug": env.slug,
+        "name": env.name,
+        "venue": env.venue,
+        "mode": env.mode,
+        "mode_changed_at": env.mode_changed_at,
+        "dry_run_since": env.dry_run_since,
+        "last_rollback_at": env.last_rollback_at,
+        "kill_switch": env.kill_switch,
+        "killed_at": env.killed_at,
+        "kill_reason_code": env.kill_reason_code,
+        "recovery_cooldown_seconds": env.cooldown_seconds,
+        "cooldown_remaining_seconds": cooldown_remaining_seconds(env),
+        "resume_request": env.resume_request_id,
+        "last_verified_at": env.last_verified_at,
+        "version": env.version,
+        "gate": decision.as_dict(),
+    }
+
+
+def history_dict(entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "occurred_at": entry.occurred_at,
+        "category": entry.category,
+        "kind": entry.kind,
+        "actor": entry.actor,
+        "from": entry.from_state,
+        "to": entry.to_state,
+        "reason_code": entry.reason_code,
+        "note": entry.note,
+        "incident": entry.incident_id,
+        "approval_request": entry.approval_request_id,
+        "is_drill": entry.is_drill,
+        "version": entry.version,
+    }
+
+
+def approval_dict(request: Any) -> dict[str, Any]:
+    return {
+        "id": request.pk,
+        "action": getattr(request, "action", None),
+        "status": getattr(request, "status", None),
+    }
