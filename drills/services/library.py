@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -16,15 +16,22 @@ from drills.models.library import (
     ProcedureStep,
     ProcedureVersion,
 )
-from drills.procedure_files import ProcedureSpec
+from drills.procedure_files import TOP_KEYS, ProcedureSpec, parse_procedure
 from opsportal.audit.services import audit_record
-from opsportal.errors import NotFound
+from opsportal.errors import Conflict, NotFound, ValidationFailed
+
+# What a revision may change. The slug and kind are the procedure's identity:
+# a different one is a different procedure (a new data file).
+REVISABLE_FIELDS = frozenset(TOP_KEYS - {"slug", "kind"})
 
 
 @dataclass(frozen=True)
 class LoadResult:
     created: list[str]
     unchanged: list[str]
+    # Procedures whose published version was revised in the portal after their file
+    # was last loaded: the (unchanged) file does not overwrite the revision.
+    kept_revised: list[str] = field(default_factory=list)
 
 
 def procedure_publish(*, spec: ProcedureSpec, actor: Any = None) -> tuple[ProcedureVersion, bool]:
@@ -91,12 +98,128 @@ def procedure_publish(*, spec: ProcedureSpec, actor: Any = None) -> tuple[Proced
 
 
 def procedure_library_load(*, specs: list[ProcedureSpec], actor: Any = None) -> LoadResult:
-    """Publish every spec (idempotent: unchanged files create nothing)."""
-    created, unchanged = [], []
+    """Publish every spec (idempotent: unchanged files create nothing).
+
+    A file publishes only content the library does not already hold as an older
+    version when the current version was revised in the portal (it has a creator;
+    the loader publishes without one). So reloading an unchanged file never undoes
+    an admin's revision, while an edited file (new content) still supersedes it.
+    """
+    created, unchanged, kept = [], [], []
     for spec in specs:
+        current = ProcedureVersion.objects.filter(
+            procedure__slug=spec.slug, status=ProcedureVersion.Status.PUBLISHED
+        ).first()
+        if (
+            current is not None
+            and current.created_by_id is not None
+            and current.content_sha256 != spec.content_sha256
+            and ProcedureVersion.objects.filter(
+                procedure_id=current.procedure_id, content_sha256=spec.content_sha256
+            ).exists()
+        ):
+            kept.append(f"{spec.slug} v{current.version}")
+            continue
         version, is_new = procedure_publish(spec=spec, actor=actor)
         (created if is_new else unchanged).append(f"{spec.slug} v{version.version}")
-    return LoadResult(created=created, unchanged=unchanged)
+    return LoadResult(created=created, unchanged=unchanged, kept_revised=kept)
+
+
+def procedure_version_spec(version: ProcedureVersion) -> ProcedureSpec:
+    """The spec a stored version was published from (its steps included).
+
+    Round-trips: `procedure_version_spec(v).content_sha256 == v.content_sha256` for
+    a version published from a spec.
+    """
+    steps = []
+    for step in version.steps.all():
+        data: dict[str, Any] = {
+            key: getattr(step, key)
+            for key in ("scenario", "title", "instruction", "expected_result", "pass_rule")
+            if getattr(step, key)
+        }
+        if step.time_target_seconds is not None:
+            data["time_target_seconds"] = step.time_target_seconds
+        steps.append(data)
+    return ProcedureSpec(
+        slug=version.procedure.slug,
+        kind=version.procedure.kind,
+        title=version.title,
+        summary=version.summary,
+        source=version.source,
+        severity=version.severity,
+        pre_checklist=list(version.pre_checklist),
+        pass_criteria=version.pass_criteria,
+        signoff_roles=list(version.signoff_roles),
+        steps=steps,
+    )
+
+
+def procedure_revise(*, version_id: int, actor: Any, changes: dict[str, Any]) -> ProcedureVersion:
+    """Publish a revision of a published procedure version as its next version.
+
+    "Editing a published procedure makes a new version; runs keep theirs": the
+    version `version_id` is never modified (nor its steps, which checklists and drill
+    runs point at); the revision is its spec with `changes` applied, validated like a
+    data file, published with `procedure_publish` (which retires the old version) and
+    recorded as a `procedure.revised` audit event besides `procedure.published`.
+
+    Args:
+        version_id: the ProcedureVersion to revise; it must be the published one, so
+            two people revising at once cannot silently drop each other's edits.
+        actor: the user revising (recorded as the new version's creator).
+        changes: new values by top-level key of the file format (title, summary,
+            source, severity, pre_checklist, pass_criteria, signoff_roles, steps);
+            `steps` replaces the whole list.
+
+    Raises:
+        NotFound: no such version.
+        ValidationFailed: an unknown or unrevisable key, a value the file format
+            rejects (the error's field names it), or changes that change nothing.
+        Conflict: the version is not the published one (revise the current version).
+    """
+    if not isinstance(changes, dict) or not changes:
+        raise ValidationFailed("A revision needs at least one change.", field="changes")
+    for key in sorted(changes):
+        if key not in REVISABLE_FIELDS:
+            raise ValidationFailed(
+                f"'{key}' cannot be revised (revisable: {', '.join(sorted(REVISABLE_FIELDS))}).",
+                code="not_revisable",
+                field=key,
+            )
+    with transaction.atomic():
+        version = ProcedureVersion.objects.select_related("procedure").filter(pk=version_id).first()
+        if version is None:
+            raise NotFound("No such procedure version.", field="version_id")
+        # Lock the procedure first: procedure_publish takes the same lock, and the
+        # published-version check below must not race a concurrent revision.
+        Procedure.objects.select_for_update().get(pk=version.procedure_id)
+        version.refresh_from_db(fields=["status"])
+        if version.status != ProcedureVersion.Status.PUBLISHED:
+            raise Conflict(
+                f"{version} is {version.get_status_display().lower()}; revise the "
+                "published version of this procedure.",
+                code="stale_version",
+                field="version_id",
+            )
+        base = procedure_version_spec(version)
+        spec = parse_procedure(
+            {**base.as_dict(), **changes}, origin=f"{base.slug} v{version.version} revision"
+        )
+        if spec.content_sha256 == base.content_sha256:
+            raise ValidationFailed(
+                "The revision changes nothing.", code="no_change", field="changes"
+            )
+        revised, _ = procedure_publish(spec=spec, actor=actor)
+        audit_record(
+            actor=actor,
+            event_type="procedure.revised",
+            obj=revised,
+            before={"version": version.version, "content_sha256": version.content_sha256},
+            after={"version": revised.version, "content_sha256": revised.content_sha256},
+            metadata={"changed": sorted(changes)},
+        )
+    return revised
 
 
 def checklist_instantiate(*, procedure_slug: str, target: models.Model, actor: Any) -> Checklist:
