@@ -24,12 +24,16 @@ def _eligible_q(group_names: list[str]) -> Q:
 
 def approval_requests_list() -> QuerySet[ApprovalRequest]:
     """All requests with what list pages show, in a fixed number of queries."""
-    return ApprovalRequest.objects.select_related("requester", "target_type").annotate(
-        approvals_count=Count(
-            "decisions",
-            filter=Q(decisions__decision=Approval.Decision.APPROVE)
-            & Q(decisions__payload_revision=F("payload_revision")),
+    return (
+        ApprovalRequest.objects.select_related("requester", "target_type")
+        .annotate(
+            approvals_count=Count(
+                "decisions",
+                filter=Q(decisions__decision=Approval.Decision.APPROVE)
+                & Q(decisions__payload_revision=F("payload_revision")),
+            )
         )
+        .order_by("-created_at", "-id")
     )
 
 

@@ -1,0 +1,124 @@
+"""Admin: policies are editable (through `approval_policy_save`); requests and
+decisions are read-only. The admin is a path where four-eyes must hold, so it offers
+no way to add, change or delete a request or a decision around the service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+
+from opsportal.accounts.roles import ROLES
+from opsportal.approvals.models import Approval, ApprovalPolicy, ApprovalRequest
+from opsportal.approvals.services import approval_policy_save
+from opsportal.errors import DomainError
+
+
+class ApprovalPolicyForm(forms.ModelForm):
+    eligible_groups = forms.MultipleChoiceField(
+        choices=[(role, role) for role in ROLES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Members of these role groups may approve.",
+    )
+
+    class Meta:
+        model = ApprovalPolicy
+        fields = [
+            "action",
+            "description",
+            "approvals_required",
+            "eligible_groups",
+            "expiry_seconds",
+        ]
+
+
+@admin.register(ApprovalPolicy)
+class ApprovalPolicyAdmin(admin.ModelAdmin):
+    form = ApprovalPolicyForm
+    list_display = (
+        "action",
+        "approvals_required",
+        "eligible_groups",
+        "expiry_seconds",
+        "updated_at",
+    )
+    search_fields = ("action",)
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return ("action",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        # Through the service: validated and audited like every other write.
+        data = form.cleaned_data
+        try:
+            saved = approval_policy_save(
+                actor=request.user,
+                action=obj.action,
+                approvals_required=data["approvals_required"],
+                eligible_groups=list(data["eligible_groups"]),
+                expiry_seconds=data["expiry_seconds"],
+                description=data.get("description", ""),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return
+        obj.pk = saved.pk
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class ApprovalInline(admin.TabularInline):
+    model = Approval
+    fields = ("approver", "decision", "payload_revision", "payload_sha256", "comment", "at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ApprovalRequest)
+class ApprovalRequestAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "action",
+        "target_repr",
+        "requester",
+        "status",
+        "created_at",
+        "expires_at",
+    )
+    list_filter = ("status", "action")
+    search_fields = ("action", "target_repr", "requester__username", "reason")
+    date_hierarchy = "created_at"
+    list_select_related = ("requester",)
+    readonly_fields = [f.name for f in ApprovalRequest._meta.fields]
+    inlines = [ApprovalInline]
+
+
+@admin.register(Approval)
+class ApprovalAdmin(ReadOnlyAdmin):
+    list_display = ("request", "approver", "decision", "payload_revision", "at")
+    list_filter = ("decision",)
+    list_select_related = ("request", "approver")
+    readonly_fields = [f.name for f in Approval._meta.fields]
+
+    def get_actions(self, request: Any) -> dict:
+        return {}

@@ -1,0 +1,107 @@
+"""API representations of approval requests, and the inputs of each write."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from opsportal.approvals.models import Approval, ApprovalRequest
+
+
+class ApprovalDecisionSerializer(serializers.ModelSerializer):
+    approver = serializers.CharField(source="approver.username", read_only=True)
+
+    class Meta:
+        model = Approval
+        fields = ["approver", "decision", "payload_sha256", "payload_revision", "comment", "at"]
+        read_only_fields = fields
+
+
+class PreconditionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    passed = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class ApprovalRequestSerializer(serializers.ModelSerializer):
+    target_type = serializers.SerializerMethodField()
+    requester = serializers.CharField(source="requester.username", read_only=True)
+    decisions = ApprovalDecisionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ApprovalRequest
+        fields = [
+            "id",
+            "action",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "requester",
+            "reason",
+            "payload",
+            "payload_sha256",
+            "payload_revision",
+            "approvals_required",
+            "eligible_groups",
+            "expires_at",
+            "status",
+            "result",
+            "failure_reason",
+            "closed_reason",
+            "created_at",
+            "decided_at",
+            "finished_at",
+            "decisions",
+        ]
+        read_only_fields = fields
+
+    def get_target_type(self, obj: ApprovalRequest) -> str:
+        return f"{obj.target_type.app_label}.{obj.target_type.model}"
+
+
+class ApprovalRequestDetailSerializer(ApprovalRequestSerializer):
+    preconditions = serializers.SerializerMethodField()
+
+    class Meta(ApprovalRequestSerializer.Meta):
+        fields = [*ApprovalRequestSerializer.Meta.fields, "preconditions"]
+        read_only_fields = fields
+
+    def get_preconditions(self, obj: ApprovalRequest) -> list[dict]:
+        from opsportal.approvals.selectors import approval_preconditions
+
+        return [
+            {"code": r.code, "label": r.label, "passed": r.passed, "detail": r.detail}
+            for r in approval_preconditions(obj)
+        ]
+
+
+class ApprovalRequestCreateInput(serializers.Serializer):
+    action = serializers.CharField(max_length=64)
+    target_type = serializers.CharField(
+        required=False, help_text="app_label.model; must be the action's target model."
+    )
+    target_id = serializers.CharField(required=False, max_length=64)
+    target = serializers.CharField(
+        required=False, help_text="A natural key the action resolves (e.g. an environment slug)."
+    )
+    reason = serializers.CharField(allow_blank=True, trim_whitespace=True)
+    payload = serializers.DictField(required=False, default=dict)
+
+
+class ApproveInput(serializers.Serializer):
+    password = serializers.CharField(trim_whitespace=False, write_only=True)
+    payload_sha256 = serializers.CharField(max_length=64)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RejectInput(serializers.Serializer):
+    password = serializers.CharField(trim_whitespace=False, write_only=True)
+    reason = serializers.CharField(allow_blank=True)
+
+
+class CancelInput(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class AmendInput(serializers.Serializer):
+    payload = serializers.DictField()
