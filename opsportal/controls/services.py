@@ -94,7 +94,11 @@ def _incident_of_last_trigger(env: Environment) -> Incident | None:
 def _open_incident_for(env: Environment) -> Incident | None:
     from incidents.selectors import open_incidents_for_environment
 
-    return open_incidents_for_environment(env).first()
+    return (
+        open_incidents_for_environment(env, severities=("SEV1", "SEV2", "SEV3", "SEV4"))
+        .order_by("-detected_at", "-pk")
+        .first()
+    )
 
 
 # --- kill switch ---
@@ -479,6 +483,7 @@ def mode_go_live(
         env.dry_run_since = None
         env.version += 1
         env.save(update_fields=["mode", "mode_changed_at", "dry_run_since", "version"])
+        incident = _open_incident_for(env)
         change = ModeChange.objects.create(
             environment=env,
             occurred_at=now,
@@ -487,10 +492,18 @@ def mode_go_live(
             from_mode=before["mode"],
             to_mode=env.mode,
             reason=reason or f"Approval request #{approval_request_id}",
+            incident=incident,
             approval_request_id=approval_request_id,
             version=env.version,
         )
         _checklist_best_effort(LIVE_TRANSITION_PROCEDURE, target=change, actor=actor)
+        if incident is not None:
+            _timeline(
+                incident,
+                actor=actor,
+                body=f"{env.slug} went LIVE (request #{approval_request_id} approved).",
+                metadata={"environment": env.slug, "mode_change": change.pk},
+            )
         audit_record(
             actor=actor,
             event_type="mode.went_live",

@@ -5,7 +5,7 @@ services, never by writing fields."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.db import transaction
@@ -53,6 +53,30 @@ LIBRARY = [
 ]
 
 ALL_ATTESTED = {str(i): True for i in range(1, len(PRE_LIVE_ITEMS) + 1)}
+
+
+BUILT_IN_PRECONDITIONS = {
+    "mode_dry_run",
+    "kill_switch_active",
+    "dry_run_duration",
+    "no_recent_rollback",
+    "no_open_incident",
+}
+
+
+@pytest.fixture(autouse=True)
+def only_controls_preconditions() -> Iterator[None]:
+    """These tests exercise the controls preconditions; other apps' registered ones
+    (the drills app's "kill switch drilled within 24 h") are tested by those apps.
+    The registry is restored afterwards."""
+    from opsportal.controls import preconditions
+
+    saved = dict(preconditions._REGISTRY)
+    for code in set(saved) - BUILT_IN_PRECONDITIONS:
+        preconditions._REGISTRY.pop(code)
+    yield
+    preconditions._REGISTRY.clear()
+    preconditions._REGISTRY.update(saved)
 
 
 @pytest.fixture
