@@ -179,7 +179,7 @@ def procedure_revise(*, version_id: int, actor: Any, changes: dict[str, Any]) ->
         Conflict: the version is not the published one (revise the current version).
     """
     if not isinstance(changes, dict) or not changes:
-        raise ValidationFailed("A revision needs at least one change.", field="changes")
+        raise ValidationFailed("The revision changes nothing.", code="no_change", field="changes")
     for key in sorted(changes):
         if key not in REVISABLE_FIELDS:
             raise ValidationFailed(
