@@ -1,0 +1,332 @@
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.urls import reverse
+
+from incidents import services
+from incidents.models import Incident, TimelineEntry
+from opsportal.audit.models import AuditEvent
+from tests.factories import UserFactory
+from tests.incidents.factories import IncidentFactory, publish_playbook
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["operator1", "operator2", "commander", "risk", "auditor", "admin"]
+OPERATORS = {"operator1", "operator2", "commander"}
+COMMANDER = {"commander"}
+
+
+def walk(incident, actor, *verbs):
+    for verb in verbs:
+        services.incident_transition(verb=verb, actor=actor, incident=incident)
+
+
+def _sev3(users, playbook, *verbs):
+    incident = services.incident_open(
+        actor=users["operator1"],
+        title="Latency up",
+        severity="SEV3",
+        playbook_slug=playbook.procedure.slug,
+    )
+    walk(incident, users["commander"], *verbs)
+    return incident
+
+
+def _item(incident):
+    return services.incident_checklists(incident).get().items.first().pk
+
+
+def _assignment(users, incident):
+    return services.incident_role_assign(
+        actor=users["commander"], incident=incident, role="scribe", user=users["operator2"]
+    ).pk
+
+
+def _role_data(users):
+    return {"role": "technical_lead", "user": users["operator2"].pk}
+
+
+def _playbook_data(users):
+    other = publish_playbook(slug="second-playbook", title="Second")
+    return {"procedure": other.procedure.slug}
+
+
+@dataclass(frozen=True)
+class WritePath:
+    name: str
+    url: Callable  # (incident, users) -> [url name, *args]
+    allowed: set
+    verbs: tuple = ()  # transitions that bring the incident to the starting state
+    data: Callable = lambda users: {}  # noqa: E731 - a default that builds POST data
+
+
+def _transition(verb, verbs, allowed, note=""):
+    return WritePath(
+        verb,
+        lambda i, u: ["transition", i.pk, verb],
+        allowed,
+        verbs,
+        lambda users: {"note": note},
+    )
+
+
+RESOLVED = ("acknowledge", "investigate", "resolve")
+WRITE_PATHS = [
+    _transition("acknowledge", (), OPERATORS),
+    _transition("investigate", ("acknowledge",), COMMANDER),
+    _transition("mitigate", ("acknowledge",), COMMANDER),
+    _transition("monitor", ("acknowledge", "mitigate"), COMMANDER),
+    _transition("resolve", ("acknowledge", "investigate"), COMMANDER),
+    _transition("close", RESOLVED, COMMANDER, note="done"),
+    _transition("decline", (), COMMANDER, note="false alarm"),
+    _transition("reopen", RESOLVED, COMMANDER, note="again"),
+    WritePath(
+        "severity",
+        lambda i, u: ["severity", i.pk],
+        COMMANDER,
+        data=lambda users: {"severity": "SEV1", "reason": "worse"},
+    ),
+    WritePath("role_assign", lambda i, u: ["role_assign", i.pk], COMMANDER, data=_role_data),
+    WritePath("role_end", lambda i, u: ["role_end", i.pk, _assignment(u, i)], COMMANDER),
+    WritePath(
+        "status_update",
+        lambda i, u: ["status_update", i.pk],
+        OPERATORS,
+        data=lambda users: {"kind": "initial", "impact": "Slow fills"},
+    ),
+    WritePath(
+        "note_add",
+        lambda i, u: ["note_add", i.pk],
+        OPERATORS | {"risk"},
+        data=lambda users: {"kind": "note", "body": "Looking at it"},
+    ),
+    WritePath(
+        "record_add",
+        lambda i, u: ["record_add", i.pk],
+        OPERATORS,
+        data=lambda users: {"kind": "command", "body": "uptime"},
+    ),
+    WritePath(
+        "playbook_attach", lambda i, u: ["playbook_attach", i.pk], OPERATORS, data=_playbook_data
+    ),
+    WritePath(
+        "checklist_tick",
+        lambda i, u: ["checklist_tick", i.pk, _item(i)],
+        OPERATORS,
+        data=lambda users: {"note": "ok"},
+    ),
+]
+
+
+@pytest.mark.parametrize("username", ROLES)
+@pytest.mark.parametrize("path", WRITE_PATHS, ids=[w.name for w in WRITE_PATHS])
+def test_write_paths_are_allowed_or_403_per_role(client_for, users, playbook, username, path):
+    incident = _sev3(users, playbook, *path.verbs)
+    url_name, *args = path.url(incident, users)
+    data = path.data(users)
+    entries_before = TimelineEntry.objects.filter(incident=incident).count()
+    denied_before = AuditEvent.objects.filter(event_type="access.denied").count()
+
+    response = client_for(username).post(reverse(f"incidents:{url_name}", args=args), data)
+
+    if username in path.allowed:
+        assert response.status_code == 302, response.content[:2000]
+        assert response["Location"] == reverse("incidents:detail", args=[incident.pk])
+        changed = TimelineEntry.objects.filter(incident=incident).count() > entries_before
+        ticked = path.name == "checklist_tick"  # the checklist records who ticked, not the timeline
+        assert changed or ticked
+    else:
+        assert response.status_code == 403
+        assert AuditEvent.objects.filter(event_type="access.denied").count() == denied_before + 1
+        assert TimelineEntry.objects.filter(incident=incident).count() == entries_before
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_create_is_for_operators_and_commanders(client_for, username):
+    data = {"title": "Order rejects", "severity": "SEV2", "pnl_currency": "USD"}
+
+    response = client_for(username).post(reverse("incidents:create"), data)
+
+    if username in OPERATORS:
+        incident = Incident.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == reverse("incidents:detail", args=[incident.pk])
+    else:
+        assert response.status_code == 403
+        assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize("username", ROLES)
+@pytest.mark.parametrize("page", ["dashboard", "incidents:list", "detail"])
+def test_every_role_reads_dashboard_list_and_detail(client_for, username, page):
+    incident = IncidentFactory(title="Kafka lag")
+    url = reverse(page) if page != "detail" else reverse("incidents:detail", args=[incident.pk])
+
+    response = client_for(username).get(url)
+
+    assert response.status_code == 200
+    assert "Kafka lag" in response.content.decode() or page == "dashboard"
+
+
+def test_a_user_without_a_role_reads_nothing(client):
+    incident = IncidentFactory()
+    client.force_login(UserFactory(roles=[]))
+
+    assert client.get(reverse("incidents:list")).status_code == 403
+    assert client.get(reverse("incidents:detail", args=[incident.pk])).status_code == 403
+
+
+def test_unknown_incident_and_unknown_verb_are_404(client_for, users):
+    incident = IncidentFactory()
+    client = client_for("commander")
+
+    assert client.get(reverse("incidents:detail", args=[incident.pk + 99])).status_code == 404
+    response = client.post(reverse("incidents:transition", args=[incident.pk, "explode"]))
+    assert response.status_code == 404
+
+
+def _main(response):
+    html = response.content.decode()
+    return html[html.index("<main") : html.index("</main>")]
+
+
+def test_auditor_sees_no_forms_or_buttons_on_the_detail_page(client_for, users, playbook):
+    incident = _sev3(users, playbook, "acknowledge")
+
+    main = _main(client_for("auditor").get(reverse("incidents:detail", args=[incident.pk])))
+
+    assert "<form" not in main
+    assert "<button" not in main
+
+
+def test_detail_offers_only_the_transitions_the_user_may_make(client_for, users, playbook):
+    incident = _sev3(users, playbook, "acknowledge")
+    url = reverse("incidents:detail", args=[incident.pk])
+
+    operator = _main(client_for("operator1").get(url))
+    commander = _main(client_for("commander").get(url))
+
+    assert "/transition/" not in operator
+    assert re.findall(r"/transition/(\w+)/", commander) == ["investigate", "mitigate", "decline"]
+
+
+def test_detail_hides_close_for_sev2_and_says_why(client_for, users):
+    incident = services.incident_open(actor=users["operator1"], title="x", severity="SEV2")
+    walk(incident, users["commander"], "acknowledge", "investigate", "resolve")
+
+    main = _main(client_for("commander").get(reverse("incidents:detail", args=[incident.pk])))
+
+    assert "/transition/close/" not in main
+    assert "/transition/reopen/" in main
+    assert "can close only after its post-incident review is approved" in main
+
+
+def test_create_form_triage_step_suggests_a_severity(client_for):
+    data = {"service_down": "on", "title": "", "triage": "1"}
+
+    response = client_for("operator1").post(reverse("incidents:create"), data)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Suggested: <strong>SEV2</strong>" in html
+    assert re.search(r'<option value="SEV2"[^>]*selected', html)
+    assert not Incident.objects.exists()
+
+
+def test_create_form_shows_errors_and_keeps_input(client_for):
+    response = client_for("operator1").post(
+        reverse("incidents:create"), {"title": "", "severity": "SEV9", "summary": "kept text"}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "This field is required." in html
+    assert "kept text" in html
+
+
+def test_create_with_playbook_shows_checklist(client_for, playbook):
+    data = {
+        "title": "Broker down",
+        "severity": "SEV2",
+        "pnl_currency": "USD",
+        "playbook": playbook.procedure.slug,
+    }
+    response = client_for("operator1").post(reverse("incidents:create"), data, follow=True)
+
+    html = response.content.decode()
+    assert "Test playbook" in html
+    assert "Tick step 1: Step 1" in html
+
+
+def test_status_update_missing_field_rerenders_with_the_error(client_for, users):
+    incident = services.incident_open(actor=users["operator1"], title="x", severity="SEV2")
+
+    response = client_for("operator1").post(
+        reverse("incidents:status_update", args=[incident.pk]), {"kind": "update", "progress": "a"}
+    )
+
+    assert response.status_code == 400
+    assert "What happens next is required for this template." in response.content.decode()
+
+
+def test_evidence_with_a_bad_link_rerenders_with_the_error(client_for, users):
+    incident = services.incident_open(actor=users["operator1"], title="x", severity="SEV2")
+
+    response = client_for("operator1").post(
+        reverse("incidents:record_add", args=[incident.pk]),
+        {"kind": "evidence", "body": "graph", "url": "ftp://x"},
+    )
+
+    assert response.status_code == 400
+    assert "Evidence needs a link" in response.content.decode()
+
+
+def test_illegal_transition_is_a_message_not_an_error(client_for, users):
+    incident = services.incident_open(actor=users["operator1"], title="x", severity="SEV2")
+
+    response = client_for("commander").post(
+        reverse("incidents:transition", args=[incident.pk, "resolve"]), follow=True
+    )
+
+    assert response.status_code == 200
+    assert "cannot be moved with" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", {"INC-1", "INC-2", "INC-3"}),
+        ("?state=open", {"INC-1", "INC-2"}),
+        ("?state=finished", {"INC-3"}),
+        ("?severity=SEV1", {"INC-1"}),
+        ("?status=acknowledged", {"INC-2"}),
+        ("?q=kafka", {"INC-2"}),
+        ("?q=INC-3", {"INC-3"}),
+        ("?severity=BOGUS", set()),
+    ],
+)
+def test_list_filters(client_for, query, expected):
+    IncidentFactory(reference="INC-1", severity="SEV1", title="Broker down")
+    IncidentFactory(reference="INC-2", status="acknowledged", title="Kafka lag")
+    IncidentFactory(reference="INC-3", status="closed", title="Dashboard blank")
+
+    response = client_for("auditor").get(reverse("incidents:list") + query)
+
+    assert response.status_code == 200
+    shown = set(re.findall(r">(INC-\d)</a>", response.content.decode()))
+    assert shown == expected
+
+
+def test_list_paginates_and_keeps_filters(client_for):
+    Incident.objects.bulk_create(
+        IncidentFactory.build(reference=f"INC-X-{n:03d}", severity="SEV3") for n in range(30)
+    )
+
+    response = client_for("auditor").get(reverse("incidents:list") + "?severity=SEV3&page=2")
+
+    html = response.content.decode()
+    assert "Page 2 of 2 (30 incidents)" in html
+    assert "?severity=SEV3&amp;page=1" in html
+    assert len(re.findall(r">INC-X-\d+</a>", html)) == 5
