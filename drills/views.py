@@ -1,14 +1,630 @@
-"""Browser views for drill schedules and runs."""
+"""Browser views for drill schedules, runs and sign-offs.
 
-from django.urls import path
+Thin: each view declares its permission (PortalPermissionMixin), validates a form,
+calls one service through `call_service` (a DomainError becomes a form error or a
+message, never a 500) and redirects back to the run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views import View
 from django.views.generic import TemplateView
 
-from opsportal.web import PortalPermissionMixin
+from drills import selectors
+from drills.forms import (
+    AbortForm,
+    ActionItemForm,
+    ActionItemStatusForm,
+    AutomationForm,
+    PlanRunForm,
+    PrecheckTickForm,
+    RunFilterForm,
+    SignForm,
+    StartForm,
+    StepRecordForm,
+)
+from drills.models import DrillRun, DrillSchedule
+from drills.services import runs as services
+from drills.services.signoffs import (
+    ROLE_LABELS,
+    canonical_json,
+    required_roles_for,
+    signable_content,
+    signable_sha256,
+    signoff_sign,
+    signoffs_for,
+)
+from opsportal.errors import NotFound
+from opsportal.web import PortalPermissionMixin, call_service
+
+VIEW = "drills.view_drillrun"
+RUN = "drills.run_drillrun"
+SIGN = "drills.sign_drillrun"
+PAGE_SIZE = 25
+
+
+def _run_or_404(request: HttpRequest, pk: int) -> DrillRun:
+    try:
+        return selectors.get_drill_run_for(request.user, pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _detail_url(run: DrillRun, anchor: str = "") -> str:
+    url = reverse("drills:run_detail", args=[run.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+# ---------------------------------------------------------------- home, calendar
 
 
 class DrillListView(PortalPermissionMixin, TemplateView):
-    permission_required = "drills.view_procedureversion"
+    """Drills home: schedules with due/overdue, then runs with filters and pages."""
+
+    permission_required = VIEW
     template_name = "drills/drill_list.html"
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = RunFilterForm(self.request.GET or None)
+        filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+        runs = selectors.drill_runs(filters=filters)
+        if form.is_bound and not form.is_valid():
+            runs = runs.none()
+        page = Paginator(runs, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        params = {k: v for k, v in self.request.GET.items() if k != "page" and v}
+        context.update(
+            schedules=selectors.schedule_statuses(),
+            filter_form=form,
+            page_obj=page,
+            runs=page.object_list,
+            query_string=urlencode(params),
+        )
+        return context
 
-urlpatterns = [path("", DrillListView.as_view(), name="list")]
+
+class DrillCalendarView(PortalPermissionMixin, TemplateView):
+    permission_required = "drills.view_drillschedule"
+    template_name = "drills/drill_calendar.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        overdue, by_month = selectors.drill_calendar(months=12)
+        context.update(overdue=overdue, months=by_month)
+        return context
+
+
+# ---------------------------------------------------------------------- planning
+
+
+class DrillRunPlanView(PortalPermissionMixin, View):
+    """Plan a run, ad hoc or from a schedule (`?schedule=<id>` pre-fills it)."""
+
+    permission_required = RUN
+    template_name = "drills/run_plan.html"
+
+    def _schedule(self, request: HttpRequest) -> DrillSchedule | None:
+        raw = request.GET.get("schedule") or request.POST.get("schedule")
+        if not raw or not str(raw).isdigit():
+            return None
+        return (
+            DrillSchedule.objects.select_related("procedure", "environment")
+            .filter(pk=int(raw))
+            .first()
+        )
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        schedule = self._schedule(request)
+        initial: dict[str, Any] = {
+            "lead": request.user.pk,
+            "planned_at": timezone.now().replace(second=0, microsecond=0),
+        }
+        if schedule is not None:
+            initial.update(procedure=schedule.procedure_id, environment=schedule.environment_id)
+        return self._render(PlanRunForm(initial=initial), schedule)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        schedule = self._schedule(request)
+        form = PlanRunForm(request.POST)
+        if not form.is_valid():
+            return self._render(form, schedule, status=400)
+        data = form.cleaned_data
+        run = call_service(
+            request,
+            services.drill_run_plan,
+            form=form,
+            procedure=data["procedure"],
+            environment=data["environment"],
+            lead=data["lead"],
+            observer=data["observer"],
+            participants=list(data["participants"]),
+            planned_at=data["planned_at"],
+            schedule=schedule,
+            notes=data["notes"],
+            actor=request.user,
+        )
+        if run is None:
+            return self._render(form, schedule, status=400)
+        messages.success(request, f"Drill #{run.pk} planned.")
+        return HttpResponseRedirect(_detail_url(run))
+
+    def _render(
+        self, form: PlanRunForm, schedule: DrillSchedule | None, status: int = 200
+    ) -> HttpResponse:
+        return render(
+            self.request, self.template_name, {"form": form, "schedule": schedule}, status=status
+        )
+
+
+# ------------------------------------------------------------------------ detail
+
+
+def render_detail(
+    request: HttpRequest,
+    run: DrillRun,
+    *,
+    status: int = 200,
+    bound_step: tuple[int, django_forms.Form] | None = None,
+    **forms: Any,
+) -> HttpResponse:
+    """The run page; `forms` replaces the blank form of that name (with its errors),
+    `bound_step` = (step result id, form) the step form that failed validation."""
+    slug = run.procedure_version.procedure.slug
+    steps = []
+    for result in run.step_results.all():
+        if bound_step is not None and bound_step[0] == result.pk:
+            form = bound_step[1]
+        else:
+            form = StepRecordForm(
+                initial={
+                    "outcome": result.outcome if result.outcome != "pending" else "pass",
+                    "measured_seconds": result.measured_seconds,
+                    "observations": result.observations,
+                    "evidence_links": "\n".join(result.evidence_links),
+                    "skip_reason": result.skip_reason,
+                },
+                prefix=f"step{result.pk}",
+            )
+        steps.append(
+            {
+                "result": result,
+                "form": form,
+                "automation": selectors.automation_kind(slug, result.step),
+            }
+        )
+    signoffs = list(signoffs_for(run, include_void=True))
+    live_signoffs = [s for s in signoffs if s.voided_at is None]
+    required = required_roles_for(run)
+    signed_roles = {s.role for s in live_signoffs}
+    context = {
+        "run": run,
+        "version": run.procedure_version,
+        "steps": steps,
+        "timings": selectors.timing_summary(run),
+        "prechecks": run.prechecks.all(),
+        "prechecks_open": sum(1 for i in run.prechecks.all() if i.done_at is None),
+        "action_items": run.action_items.all(),
+        "signoffs": signoffs,
+        "required_roles": [
+            {"role": r, "label": ROLE_LABELS.get(r, r), "signed": r in signed_roles}
+            for r in required
+        ],
+        "is_live": run.environment.mode == "LIVE",
+        "is_crew": request.user.pk in {run.lead_id, run.observer_id}
+        or any(p.pk == request.user.pk for p in run.participants.all()),
+        "can_run": request.user.has_perm(RUN),
+        "can_sign": request.user.has_perm(SIGN),
+        "start_form": StartForm(),
+        "precheck_form": PrecheckTickForm(),
+        "automation_form": AutomationForm(),
+        "action_form": ActionItemForm(run=run),
+        "status_form": ActionItemStatusForm(),
+        "abort_form": AbortForm(),
+        **forms,
+    }
+    return render(request, "drills/run_detail.html", context, status=status)
+
+
+class DrillRunDetailView(PortalPermissionMixin, View):
+    permission_required = VIEW
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return render_detail(request, _run_or_404(request, pk))
+
+
+class RunActionView(PortalPermissionMixin, View):
+    """Base of the POST-only write paths of the run page: validate `form_class`, call
+    `perform`, redirect back; on bad input or a refusal re-render with 400."""
+
+    http_method_names = ["post"]
+    permission_required: str | tuple[str, ...] = RUN
+    form_class: type[django_forms.Form] = PrecheckTickForm
+    form_name = ""
+    anchor = ""
+    success_message = "Saved."
+
+    def get_form(self, run: DrillRun, **kwargs: Any) -> django_forms.Form:
+        return self.form_class(self.request.POST)
+
+    def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
+        run = _run_or_404(request, pk)
+        form = self.get_form(run, **kwargs)
+        if form.is_valid():
+            result = self.perform(run, form, **kwargs)
+            if result is not None:
+                messages.success(request, self.message(result))
+                return HttpResponseRedirect(_detail_url(run, self.anchor))
+        elif form.non_field_errors() or not self.form_name:
+            for error in form.errors.values():
+                messages.error(request, " ".join(error))
+        run = _run_or_404(request, pk)
+        return self.render_invalid(run, form, **kwargs)
+
+    def render_invalid(self, run: DrillRun, form: django_forms.Form, **kwargs: Any) -> HttpResponse:
+        extra = {self.form_name: form} if self.form_name else {}
+        return render_detail(self.request, run, status=400, **extra)
+
+    def message(self, result: Any) -> str:
+        return self.success_message
+
+    def perform(self, run: DrillRun, form: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+
+class PrecheckTickView(RunActionView):
+    anchor = "prechecks"
+    success_message = "Checklist item ticked."
+
+    def perform(self, run: DrillRun, form: Any, item_id: int) -> Any:
+        if not run.prechecks.filter(pk=item_id).exists():
+            raise Http404("No such checklist item.")
+        return call_service(
+            self.request,
+            services.drill_precheck_tick,
+            item_id=item_id,
+            actor=self.request.user,
+            note=form.cleaned_data["note"],
+        )
+
+
+class RunStartView(RunActionView):
+    form_class = StartForm
+    form_name = "start_form"
+    success_message = "Drill started."
+
+    def perform(self, run: DrillRun, form: Any) -> Any:
+        return call_service(
+            self.request,
+            services.drill_run_start,
+            form=form,
+            run_id=run.pk,
+            actor=self.request.user,
+            confirm_live=form.cleaned_data["confirm_live"],
+        )
+
+
+class StepRecordView(RunActionView):
+    form_name = "step"  # errors show on the step's own form (render_invalid)
+    success_message = "Step recorded."
+
+    def get_form(self, run: DrillRun, **kwargs: Any) -> django_forms.Form:
+        return StepRecordForm(self.request.POST, prefix=f"step{kwargs['result_id']}")
+
+    def perform(self, run: DrillRun, form: Any, result_id: int) -> Any:
+        if not run.step_results.filter(pk=result_id).exists():
+            raise Http404("No such step.")
+        self.anchor = f"step-{result_id}"
+        data = form.cleaned_data
+        return call_service(
+            self.request,
+            services.drill_step_record,
+            form=form,
+            result_id=result_id,
+            actor=self.request.user,
+            outcome=data["outcome"],
+            measured_seconds=data["measured_seconds"],
+            observations=data["observations"],
+            evidence_links=data["evidence_links"],
+            skip_reason=data["skip_reason"],
+        )
+
+    def message(self, result: Any) -> str:
+        if result.outcome_reason:
+            return f"Step {result.position} recorded as {result.outcome}: {result.outcome_reason}"
+        return f"Step {result.position} recorded: {result.outcome}."
+
+    def render_invalid(self, run: DrillRun, form: django_forms.Form, **kwargs: Any) -> HttpResponse:
+        return render_detail(self.request, run, status=400, bound_step=(kwargs["result_id"], form))
+
+
+class StepTriggerView(RunActionView):
+    """ "Run automated trigger": the portal triggers the kill switch (reason drill)
+    and times it to the gate's HALT."""
+
+    permission_required = (RUN, "controls.trigger_killswitch")
+    form_class = AutomationForm
+
+    def perform(self, run: DrillRun, form: Any, result_id: int) -> Any:
+        if not run.step_results.filter(pk=result_id).exists():
+            raise Http404("No such step.")
+        self.anchor = f"step-{result_id}"
+        return call_service(
+            self.request,
+            services.drill_step_trigger_automated,
+            result_id=result_id,
+            actor=self.request.user,
+            confirm_live=form.cleaned_data["confirm_live"],
+        )
+
+    def message(self, result: Any) -> str:
+        return (
+            f"Kill switch triggered; gate answered HALT after {result.measured_seconds:.3f} s: "
+            f"{result.outcome}."
+            if result.outcome == "pass"
+            else f"Automated trigger recorded as {result.outcome}. {result.observations}"
+        )
+
+
+class StepRecoveryStartView(RunActionView):
+    permission_required = (RUN, "controls.recover_killswitch")
+    form_class = AutomationForm
+
+    def perform(self, run: DrillRun, form: Any, result_id: int) -> Any:
+        if not run.step_results.filter(pk=result_id).exists():
+            raise Http404("No such step.")
+        self.anchor = f"step-{result_id}"
+        return call_service(
+            self.request,
+            services.drill_step_start_recovery,
+            result_id=result_id,
+            actor=self.request.user,
+            confirm_live=form.cleaned_data["confirm_live"],
+        )
+
+    def message(self, result: Any) -> str:
+        return (
+            f"Recovery started: resume request #{result.pk} awaits a risk officer's approval. "
+            "Then press “Record recovery”."
+        )
+
+
+class StepRecoveryRecordView(RunActionView):
+    form_class = AutomationForm
+
+    def perform(self, run: DrillRun, form: Any, result_id: int) -> Any:
+        if not run.step_results.filter(pk=result_id).exists():
+            raise Http404("No such step.")
+        self.anchor = f"step-{result_id}"
+        return call_service(
+            self.request,
+            services.drill_step_record_recovery,
+            result_id=result_id,
+            actor=self.request.user,
+            confirm_live=form.cleaned_data["confirm_live"],
+        )
+
+    def message(self, result: Any) -> str:
+        return f"Recovery recorded: {result.measured_seconds:.3f} s, {result.outcome}."
+
+
+class ActionItemAddView(RunActionView):
+    form_name = "action_form"
+    anchor = "issues"
+    success_message = "Follow-up added."
+
+    def get_form(self, run: DrillRun, **kwargs: Any) -> django_forms.Form:
+        return ActionItemForm(self.request.POST, run=run)
+
+    def perform(self, run: DrillRun, form: Any) -> Any:
+        data = form.cleaned_data
+        return call_service(
+            self.request,
+            services.drill_action_item_add,
+            form=form,
+            run_id=run.pk,
+            actor=self.request.user,
+            title=data["title"],
+            owner=data["owner"],
+            due_on=data["due_on"],
+            step_result_id=data["step"],
+        )
+
+
+class ActionItemStatusView(RunActionView):
+    form_class = ActionItemStatusForm
+    anchor = "issues"
+    success_message = "Follow-up updated."
+
+    def perform(self, run: DrillRun, form: Any, item_id: int) -> Any:
+        if not run.action_items.filter(pk=item_id).exists():
+            raise Http404("No such follow-up.")
+        return call_service(
+            self.request,
+            services.drill_action_item_set_status,
+            item_id=item_id,
+            actor=self.request.user,
+            status=form.cleaned_data["status"],
+        )
+
+
+class RunCompleteView(RunActionView):
+    form_class = django_forms.Form
+    success_message = "Drill completed. It now needs its sign-offs."
+
+    def perform(self, run: DrillRun, form: Any) -> Any:
+        return call_service(
+            self.request, services.drill_run_complete, run_id=run.pk, actor=self.request.user
+        )
+
+
+class RunAbortView(RunActionView):
+    form_class = AbortForm
+    form_name = "abort_form"
+    success_message = "Drill aborted."
+
+    def perform(self, run: DrillRun, form: Any) -> Any:
+        return call_service(
+            self.request,
+            services.drill_run_abort,
+            form=form,
+            run_id=run.pk,
+            actor=self.request.user,
+            reason=form.cleaned_data["reason"],
+        )
+
+
+# ---------------------------------------------------------------------- sign-off
+
+
+class DrillRunSignView(PortalPermissionMixin, View):
+    """Shows exactly what is signed (the canonical content and its SHA-256) and
+    signs it with the signer's password."""
+
+    permission_required = SIGN
+    template_name = "drills/run_sign.html"
+
+    def _roles(self, run: DrillRun) -> list[str]:
+        signed = {s.role for s in signoffs_for(run)}
+        return [r for r in required_roles_for(run) if r not in signed]
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        run = _run_or_404(request, pk)
+        roles = self._roles(run)
+        default_role = self._default_role(run, roles)
+        form = SignForm(
+            roles=roles,
+            initial={"content_sha256": signable_sha256(run), "role": default_role},
+        )
+        return self._render(run, form)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        run = _run_or_404(request, pk)
+        form = SignForm(request.POST, roles=required_roles_for(run))
+        if form.is_valid():
+            data = form.cleaned_data
+            signoff = call_service(
+                request,
+                signoff_sign,
+                form=form,
+                target=run,
+                actor=request.user,
+                role=data["role"],
+                password=data["password"],
+                content_sha256=data["content_sha256"],
+                comment=data["comment"],
+            )
+            if signoff is not None:
+                run.refresh_from_db()
+                suffix = " The drill is signed off." if run.state == "signed_off" else ""
+                messages.success(
+                    request, f"Signed as {ROLE_LABELS.get(signoff.role, signoff.role)}.{suffix}"
+                )
+                return HttpResponseRedirect(_detail_url(run, "signoffs"))
+        run = _run_or_404(request, pk)
+        # Re-render with the hash the user saw, so a stale one stays visible as stale.
+        return self._render(run, form, status=400)
+
+    def _default_role(self, run: DrillRun, roles: list[str]) -> str | None:
+        user = self.request.user
+        if "drill_lead" in roles and user.pk == run.lead_id:
+            return "drill_lead"
+        if "observer" in roles and user.pk == run.observer_id:
+            return "observer"
+        if "risk_officer" in roles and user.groups.filter(name="risk_officer").exists():
+            return "risk_officer"
+        return roles[0] if roles else None
+
+    def _render(self, run: DrillRun, form: SignForm, status: int = 200) -> HttpResponse:
+        content = signable_content(run)
+        context = {
+            "run": run,
+            "form": form,
+            "content_json": canonical_json(content),
+            "content_pretty": _pretty(content),
+            "content_sha256": signable_sha256(run),
+            "signoffs": signoffs_for(run),
+            "timings": selectors.timing_summary(run),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+def _pretty(content: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(content, sort_keys=True, indent=2, ensure_ascii=False)
+
+
+class DrillRunRecordView(PortalPermissionMixin, View):
+    """The printable drill execution record (HTML with print CSS)."""
+
+    permission_required = VIEW
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        run = _run_or_404(request, pk)
+        context = {
+            "run": run,
+            "version": run.procedure_version,
+            "timings": selectors.timing_summary(run),
+            "steps": run.step_results.all(),
+            "prechecks": run.prechecks.all(),
+            "action_items": run.action_items.all(),
+            "signoffs": signoffs_for(run, include_void=True),
+            "required_roles": required_roles_for(run),
+            "content_sha256": signable_sha256(run),
+            "generated_at": timezone.now(),
+        }
+        return render(request, "drills/run_record.html", context)
+
+
+urlpatterns = [
+    path("", DrillListView.as_view(), name="list"),
+    path("calendar/", DrillCalendarView.as_view(), name="calendar"),
+    path("runs/plan/", DrillRunPlanView.as_view(), name="run_plan"),
+    path("runs/<int:pk>/", DrillRunDetailView.as_view(), name="run_detail"),
+    path(
+        "runs/<int:pk>/prechecks/<int:item_id>/tick",
+        PrecheckTickView.as_view(),
+        name="run_precheck_tick",
+    ),
+    path("runs/<int:pk>/start", RunStartView.as_view(), name="run_start"),
+    path(
+        "runs/<int:pk>/steps/<int:result_id>/record",
+        StepRecordView.as_view(),
+        name="run_step_record",
+    ),
+    path(
+        "runs/<int:pk>/steps/<int:result_id>/trigger",
+        StepTriggerView.as_view(),
+        name="run_step_trigger",
+    ),
+    path(
+        "runs/<int:pk>/steps/<int:result_id>/recovery/start",
+        StepRecoveryStartView.as_view(),
+        name="run_step_recovery_start",
+    ),
+    path(
+        "runs/<int:pk>/steps/<int:result_id>/recovery/record",
+        StepRecoveryRecordView.as_view(),
+        name="run_step_recovery_record",
+    ),
+    path("runs/<int:pk>/issues/add", ActionItemAddView.as_view(), name="run_action_add"),
+    path(
+        "runs/<int:pk>/issues/<int:item_id>/status",
+        ActionItemStatusView.as_view(),
+        name="run_action_status",
+    ),
+    path("runs/<int:pk>/complete", RunCompleteView.as_view(), name="run_complete"),
+    path("runs/<int:pk>/abort", RunAbortView.as_view(), name="run_abort"),
+    path("runs/<int:pk>/sign", DrillRunSignView.as_view(), name="run_sign"),
+    path("runs/<int:pk>/record", DrillRunRecordView.as_view(), name="run_record"),
+]

@@ -1,0 +1,324 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from drills.models import DrillRun, Signoff
+from drills.services.runs import drill_action_item_add, drill_schedule_create
+from drills.services.signoffs import signable_sha256
+from opsportal.audit.models import AuditEvent
+from tests.drills.factories import completed_run, plan, start
+from tests.factories import PASSWORD
+
+
+def detail(run):
+    return reverse("drills:run_detail", args=[run.pk])
+
+
+def test_drills_home_lists_schedules_and_runs_in_fixed_queries(
+    version, paper, users, client_for, django_assert_max_num_queries
+):
+    drill_schedule_create(
+        procedure=version.procedure,
+        environment=paper,
+        frequency="monthly",
+        first_due_on=dt.date(2020, 1, 1),
+        actor=users["admin"],
+    )
+    for _ in range(3):
+        plan(version=version, environment=paper, lead=users["operator1"])
+    client = client_for("auditor")
+
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("drills:list"))
+
+    assert response.status_code == 200
+    assert "Overdue" in response.content.decode()
+    assert response.content.decode().count("Kill-switch drill") >= 4
+
+
+def test_drills_home_filters_runs(version, paper, users, client_for):
+    run = plan(version=version, environment=paper, lead=users["operator1"])
+    other = completed_run(version=version, environment=paper, lead=users["operator2"])
+
+    response = client_for("operator1").get(reverse("drills:list"), {"state": "planned"})
+
+    body = response.content.decode()
+    assert f'href="{detail(run)}"' in body
+    assert f'href="{detail(other)}"' not in body
+
+
+def test_drills_home_bad_filter_is_not_a_500(users, client_for):
+    response = client_for("operator1").get(reverse("drills:list"), {"state": "nonsense"})
+
+    assert response.status_code == 200
+
+
+def test_calendar_shows_upcoming_by_month(version, paper, users, client_for):
+    drill_schedule_create(
+        procedure=version.procedure,
+        environment=paper,
+        frequency="quarterly",
+        first_due_on=dt.date.today() + dt.timedelta(days=40),
+        actor=users["admin"],
+    )
+
+    response = client_for("operator1").get(reverse("drills:calendar"))
+
+    assert response.status_code == 200
+    assert response.content.decode().count("Kill-switch drill on paper") == 4
+
+
+def test_plan_view_creates_a_run(version, paper, users, client_for):
+    client = client_for("operator1")
+
+    response = client.post(
+        reverse("drills:run_plan"),
+        {
+            "procedure": version.procedure.pk,
+            "environment": paper.pk,
+            "lead": users["operator1"].pk,
+            "observer": users["operator2"].pk,
+            "participants": [users["commander"].pk],
+            "planned_at": "2030-01-01T10:00",
+        },
+    )
+
+    run = DrillRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == detail(run)
+    assert (run.lead, run.observer) == (users["operator1"], users["operator2"])
+
+
+def test_plan_view_bad_input_rerenders_with_messages(version, paper, users, client_for):
+    response = client_for("operator1").post(
+        reverse("drills:run_plan"),
+        {
+            "procedure": version.procedure.pk,
+            "environment": paper.pk,
+            "lead": users["operator1"].pk,
+            "observer": users["operator1"].pk,
+            "planned_at": "2030-01-01T10:00",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "must be someone other than the drill lead" in response.content.decode()
+    assert not DrillRun.objects.exists()
+
+
+def test_plan_view_requires_the_run_permission(users, client_for):
+    response = client_for("auditor").post(reverse("drills:run_plan"), {})
+
+    assert response.status_code == 403
+    assert AuditEvent.objects.filter(event_type="access.denied").exists()
+
+
+def count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx)
+
+
+def test_run_detail_in_fixed_queries(
+    version, paper, users, client_for, django_assert_max_num_queries
+):
+    small = completed_run(version=version, environment=paper, lead=users["operator1"])
+    big = completed_run(
+        version=version,
+        environment=paper,
+        lead=users["operator1"],
+        observer=users["operator2"],
+        participants=(users["commander"],),
+    )
+    for n in range(4):
+        drill_action_item_add(
+            run_id=big.pk,
+            actor=users["operator1"],
+            title=f"issue {n}",
+            owner=users["operator2"],
+            due_on=dt.date(2030, 1, 1),
+        )
+    client = client_for("operator1")
+    client.get(detail(small))  # warm the session and content-type caches
+
+    with django_assert_max_num_queries(40):
+        response = client.get(detail(big))
+
+    assert "Timings against targets" in response.content.decode()
+    assert count_queries(client, detail(small)) == count_queries(client, detail(big))
+
+
+def test_start_view_refuses_while_checklist_open(version, paper, users, client_for):
+    run = plan(version=version, environment=paper, lead=users["operator1"])
+
+    response = client_for("operator1").post(reverse("drills:run_start", args=[run.pk]))
+
+    assert response.status_code == 400
+    assert "Complete the pre-drill checklist first" in response.content.decode()
+    run.refresh_from_db()
+    assert run.state == "planned"
+
+
+def test_tick_and_start_through_the_views(version, paper, users, client_for):
+    run = plan(version=version, environment=paper, lead=users["operator1"])
+    client = client_for("operator1")
+
+    for item in run.prechecks.all():
+        client.post(reverse("drills:run_precheck_tick", args=[run.pk, item.pk]), {"note": "ok"})
+    response = client.post(reverse("drills:run_start", args=[run.pk]))
+
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.state == "in_progress"
+
+
+def test_step_record_view_over_target_pass_becomes_fail(version, paper, users, client_for):
+    run = start(plan(version=version, environment=paper, lead=users["operator1"]))
+    result = run.step_results.get(position=1)
+    prefix = f"step{result.pk}"
+
+    response = client_for("operator1").post(
+        reverse("drills:run_step_record", args=[run.pk, result.pk]),
+        {f"{prefix}-outcome": "pass", f"{prefix}-measured_seconds": "12.5"},
+        follow=True,
+    )
+
+    assert "exceeds the 10 s target" in response.content.decode()
+    result.refresh_from_db()
+    assert result.outcome == "fail"
+
+
+def test_step_record_view_skip_without_reason_shows_the_error(version, paper, users, client_for):
+    run = start(plan(version=version, environment=paper, lead=users["operator1"]))
+    result = run.step_results.get(position=2)
+    prefix = f"step{result.pk}"
+
+    response = client_for("operator1").post(
+        reverse("drills:run_step_record", args=[run.pk, result.pk]),
+        {f"{prefix}-outcome": "skipped"},
+    )
+
+    assert response.status_code == 400
+    assert "Say why the step was skipped." in response.content.decode()
+
+
+def test_abort_view_needs_confirmation(version, paper, users, client_for):
+    run = plan(version=version, environment=paper, lead=users["operator1"])
+    client = client_for("operator1")
+
+    refused = client.post(reverse("drills:run_abort", args=[run.pk]), {"reason": "venue down"})
+    run.refresh_from_db()
+    assert (refused.status_code, run.state) == (400, "planned")
+
+    client.post(
+        reverse("drills:run_abort", args=[run.pk]), {"reason": "venue down", "confirm": "on"}
+    )
+    run.refresh_from_db()
+    assert (run.state, run.abort_reason) == ("aborted", "venue down")
+
+
+def test_sign_view_shows_content_and_hash(version, paper, users, client_for):
+    run = completed_run(version=version, environment=paper, lead=users["operator1"])
+
+    response = client_for("operator1").get(reverse("drills:run_sign", args=[run.pk]))
+
+    body = response.content.decode()
+    assert signable_sha256(run) in body
+    assert "kill-switch-drill" in body
+    assert 'value="drill_lead" selected' in body
+
+
+def sign_post(client, run, role, password=PASSWORD, sha=None):
+    return client.post(
+        reverse("drills:run_sign", args=[run.pk]),
+        {
+            "role": role,
+            "password": password,
+            "comment": "ok",
+            "content_sha256": sha or signable_sha256(run),
+        },
+    )
+
+
+def test_sign_view_full_flow_and_same_user_refused(version, paper, users, client_for):
+    run = completed_run(version=version, environment=paper, lead=users["operator1"])
+    op1 = client_for("operator1")
+
+    assert sign_post(op1, run, "drill_lead").status_code == 302
+    again = sign_post(op1, run, "risk_officer")
+    assert again.status_code == 400
+    assert Signoff.objects.count() == 1
+
+    run.refresh_from_db()
+    assert sign_post(client_for("risk"), run, "risk_officer").status_code == 302
+    run.refresh_from_db()
+    assert run.state == "signed_off"
+
+
+def test_sign_view_wrong_password_and_stale_hash(version, paper, users, client_for):
+    run = completed_run(version=version, environment=paper, lead=users["operator1"])
+    op1 = client_for("operator1")
+
+    wrong = sign_post(op1, run, "drill_lead", password="nope")
+    stale = sign_post(op1, run, "drill_lead", sha="f" * 64)
+
+    assert wrong.status_code == 400 and "Password incorrect." in wrong.content.decode()
+    assert stale.status_code == 400 and "record changed" in stale.content.decode()
+    assert not Signoff.objects.exists()
+
+
+def test_sign_view_requires_the_sign_permission(version, paper, users, client_for):
+    run = completed_run(version=version, environment=paper, lead=users["operator1"])
+
+    assert (
+        client_for("auditor").post(reverse("drills:run_sign", args=[run.pk]), {}).status_code == 403
+    )
+
+
+def test_editing_a_step_through_the_view_voids_signoffs(version, paper, users, client_for):
+    run = completed_run(version=version, environment=paper, lead=users["operator1"])
+    op1 = client_for("operator1")
+    sign_post(op1, run, "drill_lead")
+    result = run.step_results.get(position=2)
+    prefix = f"step{result.pk}"
+
+    op1.post(
+        reverse("drills:run_step_record", args=[run.pk, result.pk]),
+        {f"{prefix}-outcome": "fail", f"{prefix}-observations": "order leaked"},
+    )
+
+    assert Signoff.objects.get().voided_at is not None
+
+
+def test_printable_record(version, paper, users, client_for):
+    run = completed_run(version=version, environment=paper, lead=users["operator1"])
+    sign_post(client_for("operator1"), run, "drill_lead")
+
+    response = client_for("auditor").get(reverse("drills:run_record", args=[run.pk]))
+
+    body = response.content.decode()
+    assert "Drill execution record" in body and "@media print" in body
+    assert "drill_lead" in body and "operator1" in body
+
+
+def test_unknown_run_is_404(users, client_for):
+    assert client_for("operator1").get(reverse("drills:run_detail", args=[999])).status_code == 404
+
+
+@pytest.mark.parametrize("username", ["operator1", "auditor"])
+def test_dashboard_panel_shows_overdue_drills(version, paper, users, client_for, username):
+    drill_schedule_create(
+        procedure=version.procedure,
+        environment=paper,
+        frequency="monthly",
+        first_due_on=dt.date(2020, 1, 1),
+        actor=users["admin"],
+    )
+
+    body = client_for(username).get("/").content.decode()
+
+    assert "Drills due" in body and "Overdue" in body
