@@ -1,0 +1,155 @@
+"""DRF serializers for drill runs: input shape only, the rules are in the services."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from drills.models import DrillActionItem, DrillRun, DrillStepResult, Signoff
+
+
+class StepResultSerializer(serializers.ModelSerializer):
+    step_id = serializers.IntegerField(source="pk", read_only=True)
+    title = serializers.CharField(source="step.title", read_only=True)
+    scenario = serializers.CharField(source="step.scenario", read_only=True)
+    time_target_seconds = serializers.IntegerField(
+        source="step.time_target_seconds", read_only=True, allow_null=True
+    )
+    measured_seconds = serializers.FloatField(read_only=True, allow_null=True)
+    within_target = serializers.BooleanField(read_only=True, allow_null=True)
+    performed_by = serializers.CharField(
+        source="performed_by.username", read_only=True, default=None
+    )
+
+    class Meta:
+        model = DrillStepResult
+        fields = [
+            "step_id",
+            "position",
+            "scenario",
+            "title",
+            "time_target_seconds",
+            "outcome",
+            "outcome_reason",
+            "skip_reason",
+            "measured_ms",
+            "measured_seconds",
+            "within_target",
+            "automated",
+            "started_at",
+            "ended_at",
+            "performed_by",
+            "observations",
+            "evidence_links",
+        ]
+
+
+class ActionItemSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+
+    class Meta:
+        model = DrillActionItem
+        fields = ["id", "title", "owner", "due_on", "status"]
+
+
+class SignoffSerializer(serializers.ModelSerializer):
+    signer = serializers.CharField(source="signer.username", read_only=True)
+
+    class Meta:
+        model = Signoff
+        fields = [
+            "id",
+            "role",
+            "signer",
+            "signed_at",
+            "comment",
+            "content_sha256",
+            "voided_at",
+            "void_reason",
+        ]
+
+
+class DrillRunListSerializer(serializers.ModelSerializer):
+    procedure = serializers.CharField(source="procedure_version.procedure.slug")
+    procedure_version = serializers.IntegerField(source="procedure_version.version")
+    environment = serializers.CharField(source="environment.slug")
+    lead = serializers.CharField(source="lead.username")
+    observer = serializers.CharField(source="observer.username", default=None)
+
+    class Meta:
+        model = DrillRun
+        fields = [
+            "id",
+            "procedure",
+            "procedure_version",
+            "environment",
+            "state",
+            "result",
+            "lead",
+            "observer",
+            "planned_at",
+            "started_at",
+            "completed_at",
+            "signed_off_at",
+            "environment_mode",
+        ]
+
+
+class DrillRunDetailSerializer(DrillRunListSerializer):
+    participants = serializers.SerializerMethodField()
+    steps = StepResultSerializer(source="step_results", many=True, read_only=True)
+    issues = ActionItemSerializer(source="action_items", many=True, read_only=True)
+    signoffs = serializers.SerializerMethodField()
+    required_signoff_roles = serializers.SerializerMethodField()
+    content_sha256 = serializers.SerializerMethodField()
+
+    class Meta(DrillRunListSerializer.Meta):
+        fields = [
+            *DrillRunListSerializer.Meta.fields,
+            "aborted_at",
+            "abort_reason",
+            "participants",
+            "steps",
+            "issues",
+            "signoffs",
+            "required_signoff_roles",
+            "content_sha256",
+        ]
+
+    def get_participants(self, run: DrillRun) -> list[str]:
+        return sorted(p.username for p in run.participants.all())
+
+    def get_signoffs(self, run: DrillRun) -> list[dict]:
+        from drills.services.signoffs import signoffs_for
+
+        return SignoffSerializer(signoffs_for(run, include_void=True), many=True).data
+
+    def get_required_signoff_roles(self, run: DrillRun) -> list[str]:
+        from drills.services.signoffs import required_roles_for
+
+        return required_roles_for(run)
+
+    def get_content_sha256(self, run: DrillRun) -> str:
+        from drills.services.signoffs import signable_sha256
+
+        return signable_sha256(run)
+
+
+class StepRecordInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["pass", "fail", "skipped"])
+    measured_seconds = serializers.DecimalField(
+        max_digits=12, decimal_places=3, min_value=0, required=False, allow_null=True
+    )
+    started_at = serializers.DateTimeField(required=False, allow_null=True)
+    ended_at = serializers.DateTimeField(required=False, allow_null=True)
+    observations = serializers.CharField(required=False, allow_blank=True, default="")
+    evidence_links = serializers.ListField(
+        child=serializers.CharField(max_length=500), required=False, default=list
+    )
+    skip_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SignInputSerializer(serializers.Serializer):
+    role = serializers.CharField(max_length=32)
+    password = serializers.CharField(style={"input_type": "password"})
+    content_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$")
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
