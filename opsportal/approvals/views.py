@@ -70,9 +70,8 @@ class RequestListView(PortalPermissionMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        filterset = ApprovalRequestFilter(
-            self.request.GET or None, queryset=approval_requests_list()
-        )
+        # Always bound: an empty query is a valid "no filter".
+        filterset = ApprovalRequestFilter(self.request.GET, queryset=approval_requests_list())
         queryset = filterset.qs if filterset.is_valid() else approval_requests_list().none()
         page = Paginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()

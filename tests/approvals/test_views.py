@@ -261,10 +261,12 @@ def test_request_list_filters_and_paginates_with_fixed_queries(
     with django_assert_max_num_queries(9):
         page1 = client.get(reverse("approvals:list"), {"status": "pending"})
     page2 = client.get(reverse("approvals:list"), {"status": "pending", "page": 2})
+    everything = client.get(reverse("approvals:list"))
     cancelled = client.get(reverse("approvals:list"), {"status": "cancelled"})
 
     assert "Page 1 of 1 (20 requests)" in page1.content.decode()
     assert page2.status_code == 200
+    assert "Page 1 of 2 (30 requests)" in everything.content.decode()
     assert "(10 requests)" in cancelled.content.decode()
 
 
