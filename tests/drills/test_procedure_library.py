@@ -14,6 +14,7 @@ from drills.procedure_files import (
     read_procedure_file,
     spec_to_toml,
 )
+from drills.selectors import automation_kind
 from drills.services.library import (
     checklist_instantiate,
     procedure_library_load,
@@ -174,12 +175,33 @@ def test_kill_switch_drill_has_four_scenarios_and_a_ten_second_trigger_step():
 def test_kill_switch_verification_has_six_steps_with_a_one_second_activation():
     spec = shipped()["kill-switch-verification"]
 
-    assert len(spec.steps) == 6
-    assert spec.steps[1]["title"] == "Activate the kill switch"
+    assert [s["title"] for s in spec.steps] == [
+        "Check the initial state",
+        "Activate the kill switch and confirm HALT",
+        "Verify the HALT decision",
+        "Attempt a test trade",
+        "Recover the kill switch and confirm ALLOW",
+        "Verify the ALLOW decision",
+    ]
     assert spec.steps[1]["time_target_seconds"] == 1
-    assert spec.steps[2]["title"] == "Verify the HALT decision"
-    assert spec.steps[5]["title"] == "Verify the ALLOW decision"
     assert spec.signoff_roles == ["drill_lead", "risk_officer"]
+
+
+@pytest.mark.parametrize(
+    ("slug", "target"), [("kill-switch-drill", 10), ("kill-switch-verification", 1)]
+)
+def test_kill_switch_procedures_have_one_automated_trigger_and_one_recovery_step(
+    library, slug, target
+):
+    """The drills app times the steps whose titles its automation recognises: exactly
+    one trigger-to-HALT step and one recovery-to-ALLOW step per procedure."""
+    version = ProcedureVersion.objects.get(procedure__slug=slug)
+
+    kinds = [automation_kind(slug, step) for step in version.steps.all()]
+
+    assert [k for k in kinds if k] == ["trigger", "recovery"]
+    trigger = version.steps.get(position=kinds.index("trigger") + 1)
+    assert trigger.time_target_seconds == target
 
 
 def test_every_shipped_drill_has_a_pre_checklist_and_pass_criteria():
