@@ -10,6 +10,7 @@ SPEC = {
     "slug": "demo-playbook",
     "kind": "incident_playbook",
     "title": "Demo playbook",
+    "severity": "SEV1",
     "steps": [
         {"title": "Verify halt", "instruction": "Check the gate says HALT"},
         {"title": "Notify", "instruction": "Post the initial alert"},
