@@ -98,3 +98,15 @@ def test_ten_concurrent_approvals_with_threshold_two_execute_exactly_once(passwo
     assert outcomes.count("already_executed") == 8
     assert AuditEvent.objects.filter(event_type="approvals_test.executed").count() == 1
     assert Approval.objects.filter(request=request).count() == 2
+
+
+def test_default_policies_are_back_after_the_flush_of_a_transactional_test():
+    # Runs after the tests above, whose teardown flushed every table: the
+    # post_migrate handler must have put the default policies back, or every later
+    # live-server test (controls, e2e) would find no live_transition policy.
+    from opsportal.approvals.models import ApprovalPolicy
+
+    assert set(ApprovalPolicy.objects.values_list("action", flat=True)) >= {
+        "live_transition",
+        "kill_switch_resume",
+    }
