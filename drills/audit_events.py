@@ -6,6 +6,7 @@ register(
     ("checklist.item_ticked", "Checklist item ticked"),
     ("procedure.revised", "Procedure revised (new version)"),
     ("drill_schedule.created", "Drill schedule created"),
+    ("drill_schedule.updated", "Drill schedule changed"),
     ("drill_schedule.marked_due", "Drill marked due (after a major change)"),
     ("drill_run.planned", "Drill planned"),
     ("drill_run.precheck_ticked", "Pre-drill checklist item ticked"),

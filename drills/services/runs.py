@@ -101,6 +101,45 @@ def drill_schedule_create(
     return schedule
 
 
+def drill_schedule_update(
+    *,
+    schedule_id: int,
+    actor: Any,
+    frequency: str,
+    first_due_on: dt.date,
+    is_active: bool,
+) -> DrillSchedule:
+    """Change a schedule's frequency, first due date or active flag (admin)."""
+    if frequency not in DrillSchedule.Frequency.values:
+        raise ValidationFailed("Unknown drill frequency.", field="frequency")
+    with transaction.atomic():
+        schedule = DrillSchedule.objects.select_for_update().filter(pk=schedule_id).first()
+        if schedule is None:
+            raise NotFound("No such drill schedule.")
+        before = {
+            "frequency": schedule.frequency,
+            "first_due_on": schedule.first_due_on,
+            "is_active": schedule.is_active,
+        }
+        after = {"frequency": frequency, "first_due_on": first_due_on, "is_active": is_active}
+        if before == after:
+            return schedule
+        schedule.frequency, schedule.first_due_on, schedule.is_active = (
+            frequency,
+            first_due_on,
+            is_active,
+        )
+        schedule.save(update_fields=["frequency", "first_due_on", "is_active"])
+        audit_record(
+            actor=actor,
+            event_type="drill_schedule.updated",
+            obj=schedule,
+            before=before,
+            after=after,
+        )
+    return schedule
+
+
 def drill_schedule_mark_due(
     *, schedule_id: int, due_on: dt.date, reason: str, actor: Any
 ) -> DrillSchedule:
