@@ -1,5 +1,6 @@
 """An incident worked end to end in a real browser (issue 2, "How it is checked")."""
 
+import io
 import re
 
 import pytest
@@ -100,3 +101,29 @@ def test_operator_and_commander_work_an_incident_and_the_auditor_only_reads(new_
     )
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+
+
+def test_dashboard_and_create_form_read_on_a_phone(new_page, login, users):
+    from incidents import demo
+
+    demo.seed(users=users, stdout=io.StringIO())
+    page = new_page(viewport={"width": 390, "height": 844})
+    login(page, "commander")
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    assert page.get_by_role("heading", name=re.compile("SLA breaches")).is_visible()
+    breaches = page.get_by_role("region", name=re.compile("SLA breaches"))
+    assert "Kill switch triggered" in breaches.inner_text()
+    overdue = page.get_by_role("region", name=re.compile("Status updates overdue"))
+    assert "Market data latency" in overdue.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.goto("/incidents/new/")
+    page.get_by_label("Is trading losing money, or is money at risk?").check()
+    assert page.get_by_label("Severity", exact=True).input_value() == "SEV1"
+    assert page.get_by_label("Trading halted (kill switch)").is_checked()
+    page.get_by_role("button", name="Open incident").click()
+    assert page.get_by_text("This field is required.").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "incident-create-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
