@@ -459,11 +459,17 @@ def _grant(
                 obj=request,
                 after={"payload_sha256": request.payload_sha256, "comment": comment.strip()},
             )
-            count = Approval.objects.filter(
-                request=request,
-                decision=Approval.Decision.APPROVE,
-                payload_revision=request.payload_revision,
-            ).count()
+            # Defence in depth: a requester's row written around the service (a raw
+            # insert) never counts.
+            count = (
+                Approval.objects.filter(
+                    request=request,
+                    decision=Approval.Decision.APPROVE,
+                    payload_revision=request.payload_revision,
+                )
+                .exclude(approver_id=request.requester_id)
+                .count()
+            )
             if count >= request.approvals_required:
                 _execute(request, target, actor, now)
     if deferred is not None:

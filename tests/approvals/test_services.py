@@ -503,3 +503,23 @@ def test_default_policies_exist_after_migrate():
         policies["kill_switch_resume"].eligible_groups,
         policies["kill_switch_resume"].expiry_seconds,
     ) == (1, ["risk_officer"], 3600)
+
+
+def test_a_requester_row_inserted_around_the_service_never_counts(users, target, password):
+    ApprovalPolicyFactory(approvals_required=2)
+    request = approval_request_create(
+        action="test_action", target=target, reason="r", payload={}, actor=users["operator1"]
+    )
+    Approval.objects.create(
+        request=request,
+        approver=users["operator1"],
+        decision=Approval.Decision.APPROVE,
+        payload_sha256=request.payload_sha256,
+        payload_revision=request.payload_revision,
+        at=timezone.now(),
+    )
+
+    result = grant(request, users["operator2"], password)
+
+    assert result.status == ApprovalRequest.Status.PENDING
+    assert executions() == 0
