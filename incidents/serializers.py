@@ -1,0 +1,82 @@
+"""API input and output shapes for incidents."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from incidents.models import Incident, TimelineEntry
+from incidents.severity import SEVERITY_CHOICES
+
+
+class TimelineEntryOut(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["id", "occurred_at", "kind", "author", "body", "metadata"]
+
+
+class IncidentOut(serializers.ModelSerializer):
+    environment = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    severity_alias = serializers.CharField(source="sev.alias", read_only=True)
+    sla_breached = serializers.SerializerMethodField()
+    update_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "summary",
+            "severity",
+            "severity_alias",
+            "status",
+            "environment",
+            "trading_halted",
+            "pnl_impact",
+            "pnl_currency",
+            "orders_affected",
+            "affected_systems",
+            "detected_at",
+            "acknowledged_at",
+            "mitigated_at",
+            "resolved_at",
+            "closed_at",
+            "ack_due_at",
+            "next_update_due_at",
+            "sla_breached",
+            "update_overdue",
+        ]
+
+    def get_sla_breached(self, obj: Incident) -> bool:
+        return obj.sla_breached()
+
+    def get_update_overdue(self, obj: Incident) -> bool:
+        return obj.update_overdue()
+
+
+class IncidentDetailOut(IncidentOut):
+    timeline = TimelineEntryOut(many=True, read_only=True)
+
+    class Meta(IncidentOut.Meta):
+        fields = [*IncidentOut.Meta.fields, "timeline"]
+
+
+class IncidentOpenIn(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    severity = serializers.ChoiceField(choices=SEVERITY_CHOICES)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    environment = serializers.SlugField(required=False, allow_null=True, default=None)
+    trading_halted = serializers.BooleanField(required=False, default=False)
+    playbook = serializers.SlugField(required=False, allow_null=True, default=None)
+
+
+class TransitionIn(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class TimelineEntryIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["note", "command", "evidence"])
+    body = serializers.CharField(required=False, allow_blank=True, default="")
+    url = serializers.CharField(required=False, allow_blank=True, default="")
