@@ -30,7 +30,8 @@ def approval_requests_list() -> QuerySet[ApprovalRequest]:
             approvals_count=Count(
                 "decisions",
                 filter=Q(decisions__decision=Approval.Decision.APPROVE)
-                & Q(decisions__payload_revision=F("payload_revision")),
+                & Q(decisions__payload_revision=F("payload_revision"))
+                & ~Q(decisions__approver=F("requester")),
             )
         )
         .order_by("-created_at", "-id")
@@ -126,6 +127,7 @@ def approval_counts(request: ApprovalRequest) -> dict[str, int]:
         for d in request.decisions.all()
         if d.decision == Approval.Decision.APPROVE
         and d.payload_revision == request.payload_revision
+        and d.approver_id != request.requester_id
     ]
     return {
         "approved": len(current),
