@@ -99,7 +99,19 @@ def render_detail(
     user = request.user
     is_requester = approval.requester_id == user.pk
     pending = approval.status == ApprovalRequest.Status.PENDING
-    can_decide = pending and not is_requester and user.has_perm("approvals.decide_approvalrequest")
+    eligible = bool(set(user.groups.values_list("name", flat=True)) & set(approval.eligible_groups))
+    decided = any(
+        d.approver_id == user.pk and d.payload_revision == approval.payload_revision
+        for d in approval.decisions.all()
+    )
+    # Only what the service would accept is offered; the service still decides.
+    can_decide = (
+        pending
+        and not is_requester
+        and eligible
+        and not decided
+        and user.has_perm("approvals.decide_approvalrequest")
+    )
     if approve_form is None:
         approve_form = ApproveForm(initial={"payload_sha256": approval.payload_sha256})
     else:
@@ -122,6 +134,8 @@ def render_detail(
         "decisions": list(approval.decisions.all()),
         "counts": approval_counts(approval),
         "can_decide": can_decide,
+        "not_eligible": pending and not is_requester and not eligible,
+        "already_decided": pending and decided,
         "can_cancel": pending and is_requester,
         "approve_form": approve_form,
         "reject_form": reject_form or RejectForm(),

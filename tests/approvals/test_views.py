@@ -279,3 +279,31 @@ def test_request_list_with_a_bad_filter_is_not_an_error(client_for):
 
 def test_unknown_request_is_404(client_for):
     assert client_for("operator1").get(reverse("approvals:detail", args=[999])).status_code == 404
+
+
+def test_approval_detail_offers_no_forms_to_ineligible_or_already_decided_users(
+    users, target, client_for, password
+):
+    from opsportal.approvals.services import approval_request_create
+
+    ApprovalPolicyFactory(approvals_required=2, eligible_groups=["risk_officer", "operator"])
+    request = approval_request_create(
+        action="test_action", target=target, reason="r", payload={}, actor=users["operator1"]
+    )
+    approval_grant(
+        request_id=request.pk,
+        actor=users["operator2"],
+        password=password,
+        payload_sha256=request.payload_sha256,
+    )
+    url = reverse("approvals:detail", args=[request.pk])
+
+    decided = client_for("operator2").get(url).content.decode()
+    auditor = client_for("auditor").get(url).content.decode()
+    risk = client_for("risk").get(url).content.decode()
+
+    assert "You have decided on this payload" in decided
+    assert "Your password (to approve)" not in decided
+    assert "Your password (to approve)" not in auditor
+    assert "Your password (to approve)" in risk
+    assert "1 of 2 needed" in risk
