@@ -45,6 +45,8 @@ T = TypeVar("T")
 Status = ApprovalRequest.Status
 
 EXPIRE_BATCH_SIZE = 500
+# A payload is what people review before approving: keep it readable.
+MAX_PAYLOAD_CHARS = 64_000
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -57,13 +59,19 @@ def payload_canonical_json(payload: Any) -> str:
     if not isinstance(payload, dict):
         raise ValidationFailed("The payload must be a JSON object.", field="payload")
     try:
-        return json.dumps(
+        text = json.dumps(
             payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(
             f"The payload must contain only JSON values ({exc}).", field="payload"
         ) from exc
+    if len(text) > MAX_PAYLOAD_CHARS:
+        raise ValidationFailed(
+            f"The payload is too large (at most {MAX_PAYLOAD_CHARS} characters of JSON).",
+            field="payload",
+        )
+    return text
 
 
 def payload_sha256(payload: Any) -> str:
