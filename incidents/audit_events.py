@@ -16,4 +16,5 @@ register(
     ("incident.status_update_posted", "Incident status update posted"),
     ("incident.timeline_entry_added", "Incident timeline entry added"),
     ("incident.playbook_attached", "Playbook attached to incident"),
+    ("incident.impact_updated", "Incident impact updated"),
 )

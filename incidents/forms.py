@@ -113,3 +113,17 @@ class PlaybookAttachForm(forms.Form):
 
 class ChecklistTickForm(forms.Form):
     note = forms.CharField(max_length=500, required=False, label="Note")
+
+
+class ImpactForm(forms.Form):
+    trading_halted = forms.BooleanField(required=False, label="Trading halted (kill switch)")
+    pnl_impact = forms.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        required=False,
+        label="P&L impact",
+        help_text="Negative for a loss.",
+    )
+    pnl_currency = forms.CharField(max_length=3, label="Currency")
+    orders_affected = forms.IntegerField(min_value=0, required=False, label="Orders affected")
+    affected_systems = forms.CharField(max_length=300, required=False, label="Affected systems")

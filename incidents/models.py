@@ -388,6 +388,7 @@ class TimelineEntry(models.Model):
         EVIDENCE = "evidence", "Evidence"
         CONTROL = "control", "Control event"
         PLAYBOOK = "playbook", "Playbook"
+        IMPACT = "impact", "Impact change"
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
     occurred_at = models.DateTimeField()

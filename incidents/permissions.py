@@ -1,7 +1,7 @@
 """Role grants for incidents (see opsportal/accounts/roles.py and docs/incidents.md).
 
 operator: opens, acknowledges, posts status updates, adds notes / commands /
-evidence, attaches playbooks and ticks their items.
+evidence, updates the impact figures, attaches playbooks and ticks their items.
 incident_commander: owns the incident: every phase transition, severity, roles,
 decline, close, reopen (demo commanders also hold operator).
 risk_officer: reads and adds notes. auditor: every view_* (automatic), nothing else.
@@ -23,6 +23,7 @@ OPERATOR = [
     "incidents.add_record_incident",
     "incidents.attach_playbook_incident",
     "incidents.tick_checklist_incident",
+    "incidents.change_incident",  # impact fields
 ]
 
 INCIDENT_COMMANDER = [

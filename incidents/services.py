@@ -804,6 +804,93 @@ def incident_status_update_post(
     return update
 
 
+# --- impact ---------------------------------------------------------------------
+
+_IMPACT_FIELDS = (
+    "trading_halted",
+    "pnl_impact",
+    "pnl_currency",
+    "orders_affected",
+    "affected_systems",
+)
+_IMPACT_LABELS = {
+    "trading_halted": "trading halted",
+    "pnl_impact": "P&L impact",
+    "pnl_currency": "currency",
+    "orders_affected": "orders affected",
+    "affected_systems": "affected systems",
+}
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def incident_impact_update(
+    *,
+    actor: Any,
+    incident_id: int | None = None,
+    incident: Incident | None = None,
+    trading_halted: bool,
+    pnl_impact: Decimal | None,
+    pnl_currency: str,
+    orders_affected: int | None,
+    affected_systems: str,
+) -> Incident:
+    """Record what is now known about the impact (incidents.change_incident).
+
+    Every changed field goes on the timeline as "old → new" and in the audit event;
+    nothing changed is a no-op. Closed and declined incidents are final (Conflict).
+    """
+    _require(actor, "incidents.change_incident")
+    pnl_currency = (pnl_currency or "").strip().upper()
+    if len(pnl_currency) != 3 or not pnl_currency.isalpha():
+        raise ValidationFailed("Currency is a three-letter code, e.g. USD.", field="pnl_currency")
+    if orders_affected is not None and orders_affected < 0:
+        raise ValidationFailed("Orders affected cannot be negative.", field="orders_affected")
+    wanted = {
+        "trading_halted": bool(trading_halted),
+        "pnl_impact": pnl_impact,
+        "pnl_currency": pnl_currency,
+        "orders_affected": orders_affected,
+        "affected_systems": (affected_systems or "").strip(),
+    }
+    with transaction.atomic():
+        locked = _lock(incident_id, incident)
+        if locked.status in (Status.CLOSED, Status.DECLINED):
+            raise Conflict(
+                f"A {locked.get_status_display().lower()} incident's impact is final.",
+                code="illegal_transition",
+            )
+        before = {f: getattr(locked, f) for f in _IMPACT_FIELDS}
+        changed = [f for f in _IMPACT_FIELDS if before[f] != wanted[f]]
+        if not changed:
+            return locked
+        for field in changed:
+            setattr(locked, field, wanted[field])
+        locked.save(update_fields=changed)
+        parts = [f"{_IMPACT_LABELS[f]} {_shown(before[f])} → {_shown(wanted[f])}" for f in changed]
+        _timeline_write(
+            incident=locked,
+            actor=actor,
+            kind=TimelineEntry.Kind.IMPACT,
+            body="Impact updated: " + "; ".join(parts),
+            metadata={"changed": changed},
+        )
+        audit_record(
+            actor=actor,
+            event_type="incident.impact_updated",
+            obj=locked,
+            before={f: before[f] for f in changed},
+            after={f: wanted[f] for f in changed},
+        )
+    return locked
+
+
 # --- timeline -------------------------------------------------------------------
 
 # Kinds anyone may add through timeline_entry_add, with the permission each needs.

@@ -13,6 +13,7 @@ urlpatterns = [
         name="transition",
     ),
     path("<int:pk>/severity/", views.IncidentSeverityView.as_view(), name="severity"),
+    path("<int:pk>/impact/", views.IncidentImpactView.as_view(), name="impact"),
     path("<int:pk>/roles/", views.IncidentRoleAssignView.as_view(), name="role_assign"),
     path(
         "<int:pk>/roles/<int:assignment_id>/end/",

@@ -20,6 +20,7 @@ from incidents import selectors, services
 from incidents.filters import IncidentFilter
 from incidents.forms import (
     ChecklistTickForm,
+    ImpactForm,
     IncidentCreateForm,
     PlaybookAttachForm,
     RoleAssignForm,
@@ -171,6 +172,10 @@ def render_detail(
         "record_form": TimelineEntryForm(initial={"kind": "command"}),
         "playbook_form": PlaybookAttachForm(playbooks=playbooks),
         "has_playbooks": bool(playbooks),
+        "impact_form": ImpactForm(
+            initial={f: getattr(incident, f) for f in ImpactForm.base_fields},
+            prefix="impact",
+        ),
         "status_kinds": services.status_templates.TEMPLATE_FIELDS,
         **forms,
     }
@@ -391,4 +396,23 @@ class IncidentChecklistTickView(IncidentActionView):
             incident_id=incident.pk,
             item_id=kwargs["item_id"],
             note=form.cleaned_data["note"],
+        )
+
+
+class IncidentImpactView(IncidentActionView):
+    permission_required = "incidents.change_incident"
+    form_name = "impact_form"
+    success_message = "Impact updated."
+
+    def get_form(self, incident: Incident) -> Any:
+        return ImpactForm(self.request.POST, prefix="impact")
+
+    def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
+        return call_service(
+            self.request,
+            services.incident_impact_update,
+            form=form,
+            actor=self.request.user,
+            incident=incident,
+            **form.cleaned_data,
         )

@@ -681,3 +681,44 @@ def test_incident_checklist_item_tick_refused_for_risk_and_on_declined(
 
 def test_publish_playbook_helper_versions(db):
     assert publish_playbook(slug="p-x").version == 1
+
+
+# --- impact -------------------------------------------------------------------------
+
+
+def test_incident_impact_update_records_old_and_new(users, open_incident):
+    incident = open_incident(orders_affected=3)
+
+    updated = services.incident_impact_update(
+        actor=users["operator2"],
+        incident=incident,
+        trading_halted=True,
+        pnl_impact=Decimal("-2500.00"),
+        pnl_currency="zar",
+        orders_affected=3,
+        affected_systems="",
+    )
+
+    assert (updated.pnl_impact, updated.pnl_currency) == (Decimal("-2500.00"), "ZAR")
+    entry = incident.timeline.get(kind="impact")
+    assert entry.body == (
+        "Impact updated: trading halted no → yes; P&L impact — → -2500.00; currency USD → ZAR"
+    )
+    assert events(incident, "incident.impact_updated").get().before["pnl_currency"] == "USD"
+
+
+def test_incident_impact_update_unchanged_is_a_no_op_and_risk_is_refused(users, open_incident):
+    incident = open_incident()
+    same = {
+        "trading_halted": False,
+        "pnl_impact": None,
+        "pnl_currency": "USD",
+        "orders_affected": None,
+        "affected_systems": "",
+    }
+
+    services.incident_impact_update(actor=users["operator1"], incident=incident, **same)
+
+    assert not incident.timeline.filter(kind="impact").exists()
+    with pytest.raises(NotPermitted):
+        services.incident_impact_update(actor=users["risk"], incident=incident, **same)

@@ -88,6 +88,12 @@ WRITE_PATHS = [
         COMMANDER,
         data=lambda users: {"severity": "SEV1", "reason": "worse"},
     ),
+    WritePath(
+        "impact",
+        lambda i, u: ["impact", i.pk],
+        OPERATORS,
+        data=lambda users: {"impact-pnl_impact": "-10.50", "impact-pnl_currency": "USD"},
+    ),
     WritePath("role_assign", lambda i, u: ["role_assign", i.pk], COMMANDER, data=_role_data),
     WritePath("role_end", lambda i, u: ["role_end", i.pk, _assignment(u, i)], COMMANDER),
     WritePath(
@@ -330,3 +336,17 @@ def test_list_paginates_and_keeps_filters(client_for):
     assert "Page 2 of 2 (30 incidents)" in html
     assert "?severity=SEV3&amp;page=1" in html
     assert len(re.findall(r">INC-X-\d+</a>", html)) == 5
+
+
+def test_impact_form_error_rerenders_with_the_message(client_for, users):
+    incident = services.incident_open(actor=users["operator1"], title="x", severity="SEV2")
+
+    response = client_for("operator1").post(
+        reverse("incidents:impact", args=[incident.pk]),
+        {"impact-pnl_currency": "dollars", "impact-orders_affected": "-3"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Ensure this value has at most 3 characters" in html
+    assert "Ensure this value is greater than or equal to 0." in html
