@@ -154,10 +154,30 @@ class GateRead:
     token_last_used_at: dt.datetime | None
 
 
+def _gate_cursor() -> Any:
+    """On PostgreSQL a server-side-binding cursor whose statement is prepared once
+    per connection (planning the join costs more than running it). Django's own
+    cursors bind client-side and never prepare, so enabling preparation on the
+    connection affects only this cursor. Behind a transaction-pooling PgBouncer
+    older than 1.21, prepared statements break: set OPSPORTAL_GATE_PREPARED=0.
+    The cursor is wrapped like Django's own, so queries are logged and counted."""
+    connection.ensure_connection()
+    if connection.vendor != "postgresql" or not getattr(settings, "OPSPORTAL_GATE_PREPARED", True):
+        return connection.cursor()
+    import psycopg
+
+    raw = connection.connection
+    raw.prepare_threshold = 0
+    cursor = psycopg.Cursor(raw)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
+
+
 def gate_read(slug: str, token_sha256: str) -> GateRead:
     """One query: the environment's gate state and the token's right to read it.
     For an unknown slug, whether the token exists at all is not revealed."""
-    with connection.cursor() as cursor:
+    with _gate_cursor() as cursor:
         cursor.execute(_GATE_SQL, [token_sha256, slug])
         row = cursor.fetchone()
     if row is None:

@@ -206,3 +206,35 @@ def test_gate_reads_concurrent_with_a_trigger_never_see_allow_after_commit(users
 
     assert reads[0] > 0
     assert stale == []
+
+
+def test_gate_query_is_prepared_once_per_connection(client, env, token):
+    from django.db import connection
+
+    gate(client, "paper", token)
+    gate(client, "paper", token)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%controls_gatetoken%"],
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gate_survives_a_broken_reused_connection_without_false_halt(users):
+    """A reused connection that died (database restart) is dropped and the read
+    retried on a fresh one: 200, not a spurious 503 HALT."""
+    from django.db import connection
+
+    env = EnvironmentFactory(slug="paper")
+    _, raw = services.gate_token_issue(name="e", environment=env, actor=users["admin"])
+    client = Client()
+    assert gate(client, "paper", raw).status_code == 200
+    connection.connection.close()  # the socket is gone; Django still holds the object
+
+    response = gate(client, "paper", raw)
+
+    assert response.status_code == 200
+    assert response.json()["decision"] == "ALLOW"

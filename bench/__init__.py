@@ -1,0 +1,1 @@
+"""Benchmarks (scripts, not tests). See docs/BENCHMARKS.md."""

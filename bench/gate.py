@@ -1,0 +1,412 @@
+"""Gate benchmark: throughput and latency of GET /api/v1/environments/<slug>/gate
+against a bare Django JSON view, and trigger-to-HALT visibility.
+
+    .venv/bin/python bench/gate.py [--seconds 8] [--clients 4] [--trials 20]
+
+What it does (loopback only, bounded in time and count):
+
+1. Creates (if missing) and migrates the PostgreSQL database `opsportal_bench` on
+   127.0.0.1, seeds an environment `bench`, two users and a gate token.
+2. Starts gunicorn on 127.0.0.1 (a free port; gthread workers, keep-alive) serving
+   `bench.wsgi`: the portal's own settings and URLs plus `/bench/bare`, a bare
+   Django JSON view with a body of the same size. Same server, same middleware.
+3. Throughput: `--clients` client processes, each one keep-alive `http.client`
+   connection sending requests back to back, for `--seconds` after a warm-up;
+   alternating bare / gate for `--rounds` rounds. Prints requests/s, p50, p99 and
+   the gate/bare ratio (target >= 0.8).
+4. Visibility: poller processes read the gate in a tight loop while this process
+   triggers the kill switch `--trials` times (and recovers through the real
+   four-eyes path in between). For each trigger: time from the commit (an
+   on_commit stamp) to the first read that shows the trigger's version, and the
+   number of stale reads (sent after the commit, answering an older version).
+   Target: zero stale reads.
+
+Clients are Python processes (not threads: the GIL would cap the client, not the
+server). Times are time.monotonic(), which is system-wide on Linux, so stamps from
+different processes compare.
+
+`--server-python` runs gunicorn with another interpreter (default: this one); it
+needs gunicorn installed (`make install` does, from pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "opsportal_bench"
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+ENV_SLUG = "bench"
+PASSWORD = "bench-password-not-secret-0123"
+
+SERVER_ENV = {
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+    "DJANGO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECURE_SSL_REDIRECT": "0",
+    "DJANGO_SECURE_COOKIES": "0",
+    "DJANGO_LOG_LEVEL": "WARNING",
+    "REDIS_URL": "",
+}
+
+
+# --- set-up -------------------------------------------------------------------------
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def django_setup() -> None:
+    os.environ.update(SERVER_ENV)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def seed() -> tuple[str, object, object, object]:
+    """Users, the environment (cooldown 0 so trials can recover at once), a token."""
+    from opsportal.accounts.services import user_ensure
+    from opsportal.controls.models import Environment
+    from opsportal.controls.services import environment_save, gate_token_issue
+
+    operator, _ = user_ensure(
+        actor=None, username="bench_operator", password=PASSWORD, roles=["operator"]
+    )
+    risk, _ = user_ensure(
+        actor=None, username="bench_risk", password=PASSWORD, roles=["risk_officer"]
+    )
+    env = Environment.objects.filter(slug=ENV_SLUG).first()
+    if env is None:
+        env = environment_save(
+            environment=Environment(slug=ENV_SLUG, name="Benchmark", recovery_cooldown_seconds=0),
+            actor=None,
+            created=True,
+        )
+    _, token = gate_token_issue(name="bench", environment=env, actor=None)
+    return token, env, operator, risk
+
+
+def recover(env: object, operator: object, risk: object) -> None:
+    """KILLED → ACTIVE through the real path: recover, then a risk officer approves."""
+    from opsportal.approvals.services import approval_grant
+    from opsportal.controls.services import kill_switch_recover
+
+    env.refresh_from_db()
+    if env.kill_switch == "ACTIVE":
+        return
+    if env.kill_switch == "KILLED":
+        request = kill_switch_recover(environment=env, actor=operator, reason="bench")
+    else:
+        from opsportal.approvals.models import ApprovalRequest
+
+        request = ApprovalRequest.objects.get(pk=env.resume_request_id)
+    approval_grant(
+        request_id=request.pk,
+        actor=risk,
+        password=PASSWORD,
+        payload_sha256=request.payload_sha256,
+    )
+    env.refresh_from_db()
+    assert env.kill_switch == "ACTIVE", env.kill_switch
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(python: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+    env = {**os.environ, **SERVER_ENV, "PYTHONPATH": str(ROOT)}
+    cmd = [
+        python,
+        "-m",
+        "gunicorn",
+        "bench.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "5",
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode}: {' '.join(cmd)}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/health")
+            if conn.getresponse().status in (200, 503):
+                conn.close()
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not answer /health within 30 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+# --- clients (run in child processes) --------------------------------------------------
+
+
+def load_client(port: int, path: str, headers: dict, warmup: float, seconds: float, out) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    latencies: list[float] = []
+    errors = 0
+    start = time.monotonic()
+    measure_from = start + warmup
+    end = measure_from + seconds
+    while True:
+        t0 = time.monotonic()
+        if t0 >= end:
+            break
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            ok = response.status == 200
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            ok = False
+        t1 = time.monotonic()
+        if t0 >= measure_from:
+            if ok:
+                latencies.append(t1 - t0)
+            else:
+                errors += 1
+    conn.close()
+    out.put((latencies, errors))
+
+
+def poll_client(port: int, path: str, headers: dict, stop_at: float, out) -> None:
+    """Read the gate back to back; record (sent, received, decision, version)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    reads = []
+    while time.monotonic() < stop_at:
+        sent = time.monotonic()
+        try:
+            conn.request("GET", path, headers=headers)
+            body = json.loads(conn.getresponse().read())
+        except (OSError, http.client.HTTPException, ValueError):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            continue
+        reads.append((sent, time.monotonic(), body["decision"], body["version"]))
+    conn.close()
+    out.put(reads)
+
+
+# --- measurements ---------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(port: int, path: str, headers: dict, clients: int, warmup: float, seconds: float):
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(target=load_client, args=(port, path, headers, warmup, seconds, out))
+        for _ in range(clients)
+    ]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=warmup + seconds + 60) for _ in procs]
+    for p in procs:
+        p.join(10)
+    latencies = [lat for lats, _ in results for lat in lats]
+    errors = sum(e for _, e in results)
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / seconds,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+    }
+
+
+def visibility(port: int, token: str, env, operator, risk, trials: int, pollers: int) -> dict:
+    from django.db import transaction
+
+    from opsportal.controls.services import kill_switch_trigger
+
+    recover(env, operator, risk)
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    path = f"/api/v1/environments/{ENV_SLUG}/gate"
+    headers = {"Authorization": f"Bearer {token}"}
+    budget = 8 + trials * 3.0  # bounded: pollers stop on their own
+    stop_at = time.monotonic() + budget
+    procs = [
+        ctx.Process(target=poll_client, args=(port, path, headers, stop_at, out))
+        for _ in range(pollers)
+    ]
+    for p in procs:
+        p.start()
+    time.sleep(3)  # let the pollers start (spawned interpreters import Django-free code)
+    windows = []  # (commit stamp, version after trigger, recovery start stamp)
+    for _ in range(trials):
+        if time.monotonic() > stop_at - 3:
+            break
+        stamp: list[float] = []
+        with transaction.atomic():
+            event = kill_switch_trigger(
+                environment=env, actor=operator, reason_code="drill", note="bench"
+            )
+            transaction.on_commit(lambda s=stamp: s.append(time.monotonic()))
+        time.sleep(0.25)
+        recovery_start = time.monotonic()
+        recover(env, operator, risk)
+        windows.append((stamp[0], event.version, recovery_start))
+        time.sleep(0.1)
+    reads = [r for _ in procs for r in out.get(timeout=budget + 60)]
+    for p in procs:
+        p.join(10)
+    to_halt_ms, stale = [], 0
+    for commit, version, recovery_start in windows:
+        seen = [recv for sent, recv, decision, v in reads if v >= version and decision == "HALT"]
+        first = min((r for r in seen if r >= commit - 0.05), default=None)
+        if first is not None:
+            to_halt_ms.append((first - commit) * 1000)
+        stale += sum(
+            1
+            for sent, recv, decision, v in reads
+            if sent >= commit and recv <= recovery_start and v < version
+        )
+    return {
+        "trials": len(windows),
+        "reads": len(reads),
+        "stale_reads_after_commit": stale,
+        "commit_to_first_halt_ms": {
+            "p50": statistics.median(to_halt_ms) if to_halt_ms else None,
+            "max": max(to_halt_ms) if to_halt_ms else None,
+            "min": min(to_halt_ms) if to_halt_ms else None,
+        },
+        "trials_with_halt_seen": len(to_halt_ms),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating bare/gate rounds")
+    parser.add_argument("--clients", type=int, default=4, help="client processes")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=2, help="threads per worker")
+    parser.add_argument("--trials", type=int, default=20, help="kill-switch triggers")
+    parser.add_argument("--pollers", type=int, default=2, help="gate pollers during trials")
+    parser.add_argument("--server-python", default=sys.executable)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    if args.seconds > 60 or args.rounds > 5 or args.trials > 100 or args.clients > 32:
+        raise SystemExit("refusing: keep the benchmark bounded (seconds<=60, rounds<=5, ...)")
+
+    ensure_database()
+    django_setup()
+    migrate()
+    token, env, operator, risk = seed()
+    recover(env, operator, risk)
+    port = free_port()
+    server = start_server(args.server_python, port, args.workers, args.threads)
+    try:
+        gate_path = f"/api/v1/environments/{ENV_SLUG}/gate"
+        auth = {"Authorization": f"Bearer {token}"}
+        runs: dict[str, list[dict]] = {"bare": [], "gate": []}
+        for _ in range(args.rounds):
+            runs["bare"].append(
+                measure(port, "/bench/bare", {}, args.clients, args.warmup, args.seconds)
+            )
+            runs["gate"].append(
+                measure(port, gate_path, auth, args.clients, args.warmup, args.seconds)
+            )
+        vis = visibility(port, token, env, operator, risk, args.trials, args.pollers)
+    finally:
+        stop_server(server)
+
+    def summary(name: str) -> dict:
+        rs = runs[name]
+        return {
+            "rps": statistics.mean(r["rps"] for r in rs),
+            "p50_ms": statistics.mean(r["p50_ms"] for r in rs),
+            "p99_ms": statistics.mean(r["p99_ms"] for r in rs),
+            "errors": sum(r["errors"] for r in rs),
+            "rounds": rs,
+        }
+
+    bare, gate = summary("bare"), summary("gate")
+    result = {
+        "config": {
+            "seconds": args.seconds,
+            "rounds": args.rounds,
+            "clients": args.clients,
+            "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+            "cpus": os.cpu_count(),
+        },
+        "bare": bare,
+        "gate": gate,
+        "ratio": gate["rps"] / bare["rps"],
+        "visibility": vis,
+    }
+    print(
+        f"bare  {bare['rps']:8.0f} req/s  p50 {bare['p50_ms']:.2f} ms  p99 {bare['p99_ms']:.2f} ms"
+    )
+    print(
+        f"gate  {gate['rps']:8.0f} req/s  p50 {gate['p50_ms']:.2f} ms  p99 {gate['p99_ms']:.2f} ms"
+    )
+    print(f"ratio gate/bare {result['ratio']:.2f} (target >= 0.80)")
+    halt = vis["commit_to_first_halt_ms"]
+    print(
+        f"trigger->first HALT read: p50 {halt['p50']:.2f} ms, max {halt['max']:.2f} ms over "
+        f"{vis['trials']} triggers ({vis['reads']} reads); stale reads after commit: "
+        f"{vis['stale_reads_after_commit']} (target 0)"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

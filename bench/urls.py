@@ -1,0 +1,26 @@
+"""The portal's URLs plus `/bench/bare`: the baseline the gate is compared with."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+
+from opsportal.urls import urlpatterns as portal_urlpatterns
+
+_BODY = {
+    "decision": "ALLOW",
+    "reason_code": "ALLOW_ALL_CHECKS_PASSED",
+    "mode": "DRY_RUN",
+    "kill_switch": "ACTIVE",
+    "version": 1,
+    "as_of": "2026-01-01T00:00:00.000Z",
+    "valid_until": "2026-01-01T00:00:05.000Z",
+}
+
+
+@login_not_required
+def bare(request: HttpRequest) -> JsonResponse:
+    """A bare Django JSON view: no database, no authentication, same-sized body."""
+    return JsonResponse(_BODY)
+
+
+urlpatterns = [path("bench/bare", bare), *portal_urlpatterns]
