@@ -9,11 +9,10 @@ class DrillsConfig(AppConfig):
         from drills import audit_events  # noqa: F401
         from drills.selectors import PRECONDITION_CODE, kill_switch_drill_precondition
         from drills.services import runs  # noqa: F401 - registers DrillRun as signable
+        from opsportal.controls.preconditions import register_live_precondition
 
-        try:
-            from opsportal.controls.preconditions import register_live_precondition
-        except ModuleNotFoundError:  # controls issue not merged yet
-            return
+        # DESIGN "Trading environment and controls": going LIVE needs the kill switch
+        # verified within 24 h; a completed kill-switch drill or verification is that.
         register_live_precondition(
             PRECONDITION_CODE, "Kill switch drilled within 24 h", kill_switch_drill_precondition
         )

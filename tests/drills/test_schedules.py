@@ -157,3 +157,13 @@ def test_demo_seed_without_paper_does_nothing(db, users):
 
     assert "skipped" in out.getvalue()
     assert not DrillSchedule.objects.exists()
+
+
+def test_overdue_scan_task_reports_overdue_schedules(version, paper, users):
+    from drills.tasks import drills_overdue_scan_task
+
+    make(version, paper, users, first=dt.date.today() - dt.timedelta(days=1))
+
+    result = drills_overdue_scan_task.delay().get()
+
+    assert [(r["procedure"], r["environment"]) for r in result] == [("kill-switch-drill", "paper")]

@@ -130,6 +130,8 @@ def test_kill_switch_drill_flow(new_page, login, drill_setup, users, password):
     op1.get_by_role("button", name="Complete drill").click()
     msg(op1, "Drill completed.")
     assert op1.get_by_test_id("run-result").inner_text() == "Result: Passed"
+    ARTIFACTS.mkdir(exist_ok=True)
+    op1.screenshot(path=str(ARTIFACTS / "drill-run-phone.png"), full_page=True)
 
     # operator1 signs as drill lead; the form shows what is signed and its hash.
     op1.get_by_role("link", name="Sign off").first.click()
@@ -139,6 +141,7 @@ def test_kill_switch_drill_flow(new_page, login, drill_setup, users, password):
     assert op1.get_by_test_id("content-sha256").inner_text() == signable_sha256(run)
     assert op1.get_by_label("Sign as").input_value() == "drill_lead"
     op1.get_by_label("Your password (confirms it is you)").fill(password)
+    op1.screenshot(path=str(ARTIFACTS / "drill-sign-phone.png"), full_page=True)
     op1.get_by_role("button", name="Sign", exact=True).click()
     msg(op1, "Signed as Drill lead.")
 
@@ -167,6 +170,7 @@ def test_kill_switch_drill_flow(new_page, login, drill_setup, users, password):
 
     # The printable record shows the timings and both signatures.
     risk.goto(f"/drills/runs/{run.pk}/record")
+    risk.screenshot(path=str(ARTIFACTS / "drill-record.png"), full_page=True)
     record = risk.locator(".record").inner_text()
     assert "Drill execution record" in record and "operator1" in record and "risk" in record
 
