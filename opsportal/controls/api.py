@@ -120,6 +120,7 @@ class EnvironmentListApi(APIView):
 
     required_permission = "controls.view_environment"
 
+    @extend_schema(responses=serializers.EnvironmentOutput(many=True))
     def get(self, request: Request) -> Response:
         return Response([_status_payload(e) for e in selectors.environments_for(request.user)])
 
@@ -129,6 +130,7 @@ class EnvironmentStatusApi(APIView):
 
     required_permission = "controls.view_environment"
 
+    @extend_schema(responses=serializers.EnvironmentOutput)
     def get(self, request: Request, slug: str) -> Response:
         env = selectors.get_environment_for(request.user, slug)
         return Response(_status_payload(env))
@@ -139,6 +141,7 @@ class EnvironmentHistoryApi(APIView):
 
     required_permission = ("controls.view_environment", "controls.view_killswitchevent")
 
+    @extend_schema(responses=serializers.HistoryEntryOutput(many=True))
     def get(self, request: Request, slug: str) -> Response:
         env = selectors.get_environment_for(request.user, slug)
         return Response([serializers.history_dict(h) for h in selectors.environment_history(env)])
@@ -158,7 +161,7 @@ class KillSwitchTriggerApi(APIView):
 
     required_permission = "controls.trigger_killswitch"
 
-    @extend_schema(request=serializers.TriggerInput)
+    @extend_schema(request=serializers.TriggerInput, responses={201: serializers.TriggerOutput})
     def post(self, request: Request, slug: str) -> Response:
         env = selectors.get_environment_for(request.user, slug)
         data = serializers.TriggerInput(data=request.data)
@@ -190,7 +193,9 @@ class KillSwitchRecoverApi(APIView):
 
     required_permission = "controls.recover_killswitch"
 
-    @extend_schema(request=serializers.ReasonInput)
+    @extend_schema(
+        request=serializers.ReasonInput, responses={201: serializers.ApprovalCreatedOutput}
+    )
     def post(self, request: Request, slug: str) -> Response:
         env = selectors.get_environment_for(request.user, slug)
         data = serializers.ReasonInput(data=request.data)
@@ -210,7 +215,10 @@ class LiveTransitionRequestApi(APIView):
 
     required_permission = "controls.request_live_transition"
 
-    @extend_schema(request=serializers.LiveTransitionInput)
+    @extend_schema(
+        request=serializers.LiveTransitionInput,
+        responses={201: serializers.ApprovalCreatedOutput},
+    )
     def post(self, request: Request, slug: str) -> Response:
         env = selectors.get_environment_for(request.user, slug)
         data = serializers.LiveTransitionInput(data=request.data)
@@ -232,7 +240,7 @@ class ModeRollbackApi(APIView):
 
     required_permission = "controls.rollback_mode"
 
-    @extend_schema(request=serializers.ReasonInput)
+    @extend_schema(request=serializers.ReasonInput, responses={201: serializers.RollbackOutput})
     def post(self, request: Request, slug: str) -> Response:
         env = selectors.get_environment_for(request.user, slug)
         data = serializers.ReasonInput(data=request.data)

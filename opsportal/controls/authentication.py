@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from opsportal.controls.models import GateToken
@@ -68,3 +69,18 @@ class GateTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="opsportal"'
+
+
+class GateTokenScheme(OpenApiAuthenticationExtension):
+    """Documents gate tokens in the OpenAPI schema."""
+
+    target_class = "opsportal.controls.authentication.GateTokenAuthentication"
+    name = "gateToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Engine gate token (opsg_…): reads GET /api/v1/environments/"
+            "<slug>/gate and nothing else.",
+        }

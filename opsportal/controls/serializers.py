@@ -78,3 +78,68 @@ def approval_dict(request: Any) -> dict[str, Any]:
         "action": getattr(request, "action", None),
         "status": getattr(request, "status", None),
     }
+
+
+# --- output shapes (for the OpenAPI schema; the views build plain dicts) ---
+
+
+class GateDecisionOutput(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["ALLOW", "NEUTRAL", "HALT"])
+    reason_code = serializers.CharField()
+    mode = serializers.CharField(allow_null=True)
+    kill_switch = serializers.CharField(allow_null=True)
+    version = serializers.IntegerField(allow_null=True)
+    as_of = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField(help_text="Treat the answer as HALT after this.")
+
+
+class EnvironmentOutput(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    venue = serializers.CharField()
+    mode = serializers.CharField()
+    mode_changed_at = serializers.DateTimeField()
+    dry_run_since = serializers.DateTimeField(allow_null=True)
+    last_rollback_at = serializers.DateTimeField(allow_null=True)
+    kill_switch = serializers.CharField()
+    killed_at = serializers.DateTimeField(allow_null=True)
+    kill_reason_code = serializers.CharField()
+    recovery_cooldown_seconds = serializers.IntegerField()
+    cooldown_remaining_seconds = serializers.IntegerField()
+    resume_request = serializers.IntegerField(allow_null=True)
+    last_verified_at = serializers.DateTimeField(allow_null=True)
+    version = serializers.IntegerField()
+    gate = GateDecisionOutput()
+
+
+class HistoryEntryOutput(serializers.Serializer):
+    occurred_at = serializers.DateTimeField()
+    category = serializers.ChoiceField(choices=["kill_switch", "mode"])
+    kind = serializers.CharField()
+    actor = serializers.CharField()
+    reason_code = serializers.CharField()
+    note = serializers.CharField()
+    incident = serializers.IntegerField(allow_null=True)
+    approval_request = serializers.IntegerField(allow_null=True)
+    is_drill = serializers.BooleanField()
+    version = serializers.IntegerField()
+
+
+class ApprovalRefOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.CharField()
+    status = serializers.CharField()
+
+
+class ApprovalCreatedOutput(serializers.Serializer):
+    approval_request = ApprovalRefOutput()
+
+
+class TriggerOutput(serializers.Serializer):
+    event = serializers.DictField()
+    environment = EnvironmentOutput()
+
+
+class RollbackOutput(serializers.Serializer):
+    mode_change = serializers.DictField()
+    environment = EnvironmentOutput()
