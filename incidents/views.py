@@ -176,7 +176,6 @@ def render_detail(
             initial={f: getattr(incident, f) for f in ImpactForm.base_fields},
             prefix="impact",
         ),
-        "status_kinds": services.status_templates.TEMPLATE_FIELDS,
         **forms,
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
