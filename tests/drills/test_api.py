@@ -178,3 +178,21 @@ def test_sign_api_auditor_is_forbidden(version, paper, users, api_for):
     run = completed_run(version=version, environment=paper, lead=users["operator1"])
 
     assert sign(api_for("auditor"), run, "drill_lead").status_code == 403
+
+
+def test_step_record_api_after_signing_voids_the_signoffs(version, paper, users, api_for):
+    run = completed_run(version=version, environment=paper, lead=users["operator1"])
+    client = api_for("operator1")
+    sign(client, run, "drill_lead")
+    step = run.step_results.get(position=2)
+
+    response = client.post(
+        reverse("drills-api-step-record", args=[run.pk, step.pk]),
+        {"outcome": "fail", "observations": "order leaked"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    body = client.get(reverse("drills-api-run", args=[run.pk])).json()
+    assert [s["voided_at"] is not None for s in body["signoffs"]] == [True]
+    assert body["result"] == "failed"

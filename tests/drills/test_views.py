@@ -322,3 +322,101 @@ def test_dashboard_panel_shows_overdue_drills(version, paper, users, client_for,
     body = client_for(username).get("/").content.decode()
 
     assert "Drills due" in body and "Overdue" in body
+
+
+def test_sign_view_same_user_cannot_fill_two_roles(version, paper, users):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    lead = UserFactory(username="lead-risk", roles=["operator", "risk_officer"])
+    run = completed_run(version=version, environment=paper, lead=lead)
+    client = Client()
+    client.force_login(lead)
+    sign_post(client, run, "drill_lead")
+    run.refresh_from_db()
+
+    response = sign_post(client, run, "risk_officer")
+
+    assert response.status_code == 400
+    assert "a second sign-off needs a different person" in response.content.decode()
+    assert AuditEvent.objects.filter(
+        event_type="signoff.refused", metadata__code="same_signer"
+    ).exists()
+
+
+def test_sign_view_wrong_person_for_the_role(version, paper, users, client_for):
+    run = completed_run(version=version, environment=paper, lead=users["operator1"])
+
+    response = sign_post(client_for("operator2"), run, "drill_lead")
+
+    assert response.status_code == 400
+    assert "Only the run&#x27;s drill lead can sign as drill lead." in response.content.decode()
+
+
+def test_trigger_view_times_the_kill_switch(version, paper, users, client_for):
+    run = start(plan(version=version, environment=paper, lead=users["operator1"]))
+    result = run.step_results.get(position=1)
+
+    response = client_for("operator1").post(
+        reverse("drills:run_step_trigger", args=[run.pk, result.pk]), follow=True
+    )
+
+    body = response.content.decode()
+    assert "gate answered HALT after" in body
+    result.refresh_from_db()
+    assert result.outcome == "pass" and result.automated
+    assert f'data-testid="step-measured-1">{result.measured_ms / 1000:.3f} s' in body
+
+
+def test_trigger_view_on_live_without_confirmation_is_refused(version, users, client_for):
+    from tests.drills.factories import EnvironmentFactory
+
+    live = EnvironmentFactory(slug="valr-live", mode="LIVE")
+    run = start(plan(version=version, environment=live, lead=users["operator1"]), confirm_live=True)
+    result = run.step_results.get(position=1)
+
+    response = client_for("operator1").post(
+        reverse("drills:run_step_trigger", args=[run.pk, result.pk])
+    )
+
+    assert response.status_code == 400
+    assert "is LIVE: confirm explicitly" in response.content.decode()
+    live.refresh_from_db()
+    assert live.kill_switch == "ACTIVE"
+
+
+def test_trigger_view_needs_the_kill_switch_permission(version, paper, users, client_for):
+    from tests.factories import UserFactory
+
+    lead = UserFactory(username="lead-risk", roles=["risk_officer"])
+    run = start(plan(version=version, environment=paper, lead=lead))
+    client = client_for("operator1")
+    client.force_login(lead)
+
+    response = client.post(
+        reverse("drills:run_step_trigger", args=[run.pk, run.step_results.first().pk])
+    )
+
+    assert response.status_code == 403
+
+
+def test_issue_added_and_closed_through_the_views(version, paper, users, client_for):
+    run = start(plan(version=version, environment=paper, lead=users["operator1"]))
+    client = client_for("operator1")
+
+    missing = client.post(reverse("drills:run_action_add", args=[run.pk]), {"title": "x"})
+    client.post(
+        reverse("drills:run_action_add", args=[run.pk]),
+        {
+            "title": "Pager alert came late",
+            "owner": users["operator2"].pk,
+            "due_on": "2030-01-31",
+        },
+    )
+    item = run.action_items.get()
+    client.post(reverse("drills:run_action_status", args=[run.pk, item.pk]), {"status": "done"})
+
+    assert missing.status_code == 400
+    item.refresh_from_db()
+    assert (item.title, item.status) == ("Pager alert came late", "done")
