@@ -2,6 +2,11 @@
 
 The suite refuses skips: a PostgreSQL, Redis or browser test that cannot run is a
 failure, not a skip (set OPSPORTAL_ALLOW_SKIPS=1 to look at a partial run locally).
+
+Browser fixtures (`browser`, `new_page`, `login`) live here rather than in
+tests/e2e/ so every browser test in any folder shares the one session Chromium:
+two Playwright sync sessions in one process collide on the event loop. Playwright
+drives Debian's Chromium (/usr/bin/chromium); we never download a browser.
 """
 
 from __future__ import annotations
@@ -19,6 +24,13 @@ from django.db import connection
 from django.test import Client
 
 from tests.factories import PASSWORD, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls
+# from the same thread (fixtures, assertions) are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("OPSPORTAL_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 ROLE_USERS = {
     "operator1": ["operator"],
@@ -142,3 +154,60 @@ def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen]:
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/ensure-test-deps.sh")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server) -> Iterator[Callable[..., object]]:
+    """`new_page()` opens a fresh browser context (its own cookies) and page.
+    Screenshots of each page at teardown go to test-artifacts/ for a human look."""
+    contexts = []
+
+    def make(*, viewport: dict | None = None):
+        context = browser.new_context(
+            base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 900}
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def login(password: str) -> Callable[..., None]:
+    """`login(page, "operator1")` signs in through the real login form."""
+
+    def do(page, username: str) -> None:
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+    return do

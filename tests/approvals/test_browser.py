@@ -1,18 +1,17 @@
-"""The approval pages in a real Chromium (the e2e fixtures of tests/e2e)."""
+"""The approval pages in a real Chromium (browser fixtures from tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from opsportal.approvals.models import ApprovalRequest
-from tests.e2e.conftest import browser, login, new_page  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.e2e
 
 
 def test_approver_finds_the_request_in_the_header_and_approves_with_password(
-    new_page,  # noqa: F811
-    login,  # noqa: F811
+    new_page,
+    login,
     make_request,
     password,
 ):
@@ -42,8 +41,8 @@ def test_approver_finds_the_request_in_the_header_and_approves_with_password(
 
 
 def test_risk_officer_rejects_on_a_phone_after_confirming(
-    new_page,  # noqa: F811
-    login,  # noqa: F811
+    new_page,
+    login,
     make_request,
     password,
 ):

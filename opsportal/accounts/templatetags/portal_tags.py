@@ -18,7 +18,11 @@ register = template.Library()
 
 HEADER_FRAGMENTS = ("approvals/_header.html", "controls/_header.html")
 # `{% dashboard_panels %}`: each app's dashboard panel, same contract as the header.
-DASHBOARD_FRAGMENTS = ("controls/_dashboard_panel.html", "drills/_dashboard_panel.html")
+DASHBOARD_FRAGMENTS = (
+    "approvals/_dashboard_panel.html",
+    "controls/_dashboard_panel.html",
+    "drills/_dashboard_panel.html",
+)
 
 
 @register.simple_tag(takes_context=True)
