@@ -159,7 +159,7 @@ def _gate_cursor() -> Any:
     per connection (planning the join costs more than running it). Django's own
     cursors bind client-side and never prepare, so enabling preparation on the
     connection affects only this cursor. Behind a transaction-pooling PgBouncer
-    older than 1.21, prepared statements break: set OPSPORTAL_GATE_PREPARED=0.
+    older than 1.21, prepared statements break: set `OPSPORTAL_GATE_PREPARED = False`.
     The cursor is wrapped like Django's own, so queries are logged and counted."""
     connection.ensure_connection()
     if connection.vendor != "postgresql" or not getattr(settings, "OPSPORTAL_GATE_PREPARED", True):
