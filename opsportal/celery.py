@@ -1,5 +1,5 @@
-"""The Celery application. Periodic jobs are declared in each app's `tasks.py` and
-registered in django-celery-beat by `python manage.py sync_schedules` (one place)."""
+"""The Celery application. Tasks live in each app's `tasks.py`; periodic jobs are
+declared in one place, `CELERY_BEAT_SCHEDULE` in settings.py."""
 
 import os
 

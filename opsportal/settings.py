@@ -196,6 +196,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Every periodic job, in one place. django-celery-beat copies these entries into its
+# tables when beat starts, where admins can then pause or re-time them.
+CELERY_BEAT_SCHEDULE = {
+    "approvals-expire-due": {
+        "task": "opsportal.approvals.tasks.approvals_expire_due_task",
+        "schedule": 60.0,
+    },
+    "drills-overdue-scan": {
+        "task": "drills.tasks.drills_overdue_scan_task",
+        "schedule": 3600.0,
+    },
+}
 
 # --- REST API ---
 REST_FRAMEWORK = {

@@ -8,13 +8,7 @@ from django.db import OperationalError
 from opsportal.approvals.services import approvals_expire_due
 from opsportal.request_context import request_context
 
-# Declared here, registered in django-celery-beat by the project's schedule sync.
-PERIODIC_TASKS = {
-    "approvals-expire-due": {
-        "task": "opsportal.approvals.tasks.approvals_expire_due_task",
-        "every_seconds": 60,
-    },
-}
+# Runs every minute: CELERY_BEAT_SCHEDULE in settings.py.
 
 
 @shared_task(
