@@ -24,8 +24,11 @@ class Command(BaseCommand):
             result = procedure_library_load(specs=specs)
         for line in result.created:
             self.stdout.write(f"published {line}")
+        for line in result.kept_revised:
+            self.stdout.write(f"kept portal revision {line} (its data file is unchanged)")
         self.stdout.write(
             self.style.SUCCESS(
-                f"{len(result.created)} published, {len(result.unchanged)} unchanged"
+                f"{len(result.created)} published, {len(result.unchanged)} unchanged, "
+                f"{len(result.kept_revised)} kept portal revisions"
             )
         )
