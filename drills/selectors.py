@@ -385,6 +385,7 @@ def last_kill_switch_drill(environment: Any, *, since: dt.datetime) -> DrillRun 
             completed_at__gte=since,
         )
         .filter(Exists(passed_trigger))
+        .select_related("procedure_version__procedure")
         .order_by("-completed_at")
         .first()
     )

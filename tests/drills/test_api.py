@@ -196,3 +196,20 @@ def test_step_record_api_after_signing_voids_the_signoffs(version, paper, users,
     body = client.get(reverse("drills-api-run", args=[run.pk])).json()
     assert [s["voided_at"] is not None for s in body["signoffs"]] == [True]
     assert body["result"] == "failed"
+
+
+def test_run_detail_api_in_fixed_queries(
+    version, paper, users, api_for, django_assert_max_num_queries
+):
+    run = completed_run(
+        version=version,
+        environment=paper,
+        lead=users["operator1"],
+        observer=users["operator2"],
+        participants=(users["commander"],),
+    )
+
+    with django_assert_max_num_queries(14):
+        response = api_for("auditor").get(reverse("drills-api-run", args=[run.pk]))
+
+    assert len(response.json()["steps"]) == 3
