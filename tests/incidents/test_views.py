@@ -1,9 +1,11 @@
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents import services
 from incidents.models import Incident, TimelineEntry
@@ -350,3 +352,31 @@ def test_impact_form_error_rerenders_with_the_message(client_for, users):
     assert response.status_code == 400
     assert "Ensure this value has at most 3 characters" in html
     assert "Ensure this value is greater than or equal to 0." in html
+
+
+def test_overdue_update_and_sla_breach_show_on_incident_and_dashboard(client_for):
+    incident = IncidentFactory(
+        title="Feed stalled", severity="SEV1", detected_at=timezone.now() - timedelta(hours=1)
+    )
+    client = client_for("risk")
+
+    detail = _main(client.get(reverse("incidents:detail", args=[incident.pk])))
+    dashboard = client.get(reverse("dashboard")).content.decode()
+
+    assert "status update overdue" in detail
+    assert "SLA breached" in detail
+    breaches = dashboard[dashboard.index('id="breach-h"') : dashboard.index('id="overdue-h"')]
+    overdue = dashboard[dashboard.index('id="overdue-h"') : dashboard.index('id="open-h"')]
+    assert incident.reference in breaches
+    assert incident.reference in overdue
+
+
+def test_empty_note_rerenders_with_the_error(client_for, users):
+    incident = services.incident_open(actor=users["operator1"], title="x", severity="SEV2")
+
+    response = client_for("risk").post(
+        reverse("incidents:note_add", args=[incident.pk]), {"kind": "note", "body": "  "}
+    )
+
+    assert response.status_code == 400
+    assert "Write something for the timeline." in response.content.decode()
