@@ -10,9 +10,7 @@ from tests.factories import UserFactory
 
 
 def staff_admin():
-    user = UserFactory(username="staff-admin", roles=["admin"])
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
+    user = UserFactory(username="staff-admin", roles=["admin"], is_staff=True)
     client = Client()
     client.force_login(user)
     return client
