@@ -1,7 +1,10 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from drills.models import DrillRun
 from drills.services.runs import (
@@ -343,3 +346,22 @@ def test_drill_run_plan_refuses_a_schedule_for_another_environment(version, pape
         )
 
     assert exc.value.field == "schedule"
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ms=st.integers(min_value=0, max_value=20_000))
+def test_a_timed_pass_is_pass_exactly_when_within_target(version, paper, users, ms):
+    run = start(plan(version=version, environment=paper, lead=users["operator1"]))
+    step = run.step_results.get(position=1)  # 10 s target
+
+    result = drill_step_record(
+        result_id=step.pk,
+        actor=users["operator1"],
+        outcome="pass",
+        measured_seconds=Decimal(ms) / 1000,
+    )
+
+    assert result.measured_ms == ms
+    assert result.outcome == ("pass" if ms <= 10_000 else "fail")
