@@ -8,8 +8,8 @@ What it does (loopback only, bounded in time and count):
 1. Creates (if missing) and migrates the PostgreSQL database `opsportal_bench` on
    127.0.0.1, seeds an environment `bench`, two users and a gate token.
 2. Starts gunicorn on 127.0.0.1 (a free port; gthread workers, keep-alive) serving
-   `bench.wsgi`: the portal's own settings and URLs plus `/bench/bare`, a bare
-   Django JSON view with a body of the same size. Same server, same middleware.
+   `bench.wsgi`: the portal's own settings and URLs plus `/api/v1/environments/<slug>/bare`, a
+   bare Django JSON view with a body of the same size. Same server, same middleware.
 3. Throughput: `--clients` client processes, each one keep-alive `http.client`
    connection sending requests back to back, for `--seconds` after a warm-up;
    alternating bare / gate for `--rounds` rounds. Prints requests/s, p50, p99 and
@@ -354,11 +354,12 @@ def main() -> None:
     server = start_server(args.server_python, port, args.workers, args.threads)
     try:
         gate_path = f"/api/v1/environments/{ENV_SLUG}/gate"
+        bare_path = f"/api/v1/environments/{ENV_SLUG}/bare"
         auth = {"Authorization": f"Bearer {token}"}
         runs: dict[str, list[dict]] = {"bare": [], "gate": []}
         for _ in range(args.rounds):
             runs["bare"].append(
-                measure(port, "/bench/bare", {}, args.clients, args.warmup, args.seconds)
+                measure(port, bare_path, {}, args.clients, args.warmup, args.seconds)
             )
             runs["gate"].append(
                 measure(port, gate_path, auth, args.clients, args.warmup, args.seconds)

@@ -23,4 +23,12 @@ def bare(request: HttpRequest) -> JsonResponse:
     return JsonResponse(_BODY)
 
 
-urlpatterns = [path("bench/bare", bare), *portal_urlpatterns]
+# Resolved at the same depth as the gate: just before the portal's "api/v1/" include,
+# so the URL resolver walks the same top-level patterns for both (the gate then tries
+# two more patterns inside the include). Placing it first would flatter the baseline.
+_api_index = next(i for i, p in enumerate(portal_urlpatterns) if str(p.pattern) == "api/v1/")
+urlpatterns = [
+    *portal_urlpatterns[:_api_index],
+    path("api/v1/environments/<slug:slug>/bare", bare),
+    *portal_urlpatterns[_api_index:],
+]
