@@ -6,8 +6,10 @@ test-artifacts/drill-timing.txt."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.request
 from io import StringIO
 
 import pytest
@@ -18,6 +20,7 @@ from drills.models import DrillRun, Signoff
 from drills.selectors import PRECONDITION_CODE, kill_switch_drill_precondition
 from opsportal.controls.models import Environment, KillSwitchEvent
 from opsportal.controls.preconditions import evaluate_live_preconditions
+from opsportal.controls.services import gate_token_issue
 from tests.controls.factories import EnvironmentFactory
 from tests.e2e.conftest import ARTIFACTS
 
@@ -30,7 +33,19 @@ SECONDS = re.compile(r"(\d+\.\d{3}) s")
 def drill_setup(users, settings):
     settings.OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS = 2
     call_command("load_procedures", stdout=StringIO())
-    return EnvironmentFactory(slug="paper", name="Paper trading")
+    env = EnvironmentFactory(slug="paper", name="Paper trading")
+    _, token = gate_token_issue(name="engine", environment=env, actor=users["admin"])
+    return env, token
+
+
+def engine_gate(base_url: str, token: str) -> str:
+    """What an engine polling the gate endpoint sees now."""
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/environments/paper/gate",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+        return json.loads(response.read())["decision"]
 
 
 def msg(page, text):
@@ -53,8 +68,9 @@ def record_step(page, run, position, *, seconds="4"):
     msg(page, f"Step {position} recorded: pass.")
 
 
-def test_kill_switch_drill_flow(new_page, login, drill_setup, users, password):
-    paper = drill_setup
+def test_kill_switch_drill_flow(new_page, login, live_server, drill_setup, users, password):
+    paper, token = drill_setup
+    assert engine_gate(live_server.url, token) == "ALLOW"
     assert not kill_switch_drill_precondition(paper).passed
 
     # operator1 plans a kill-switch drill on paper, with operator2 observing.
@@ -95,6 +111,7 @@ def test_kill_switch_drill_flow(new_page, login, drill_setup, users, password):
     assert measured < 10
     paper.refresh_from_db()
     assert paper.kill_switch == Environment.KillSwitch.KILLED
+    assert engine_gate(live_server.url, token) == "HALT"  # engines see it too
     assert KillSwitchEvent.objects.get(kind="triggered").incident is None  # a drill opens none
 
     for position in (2, 3, 4, 5):
@@ -124,6 +141,7 @@ def test_kill_switch_drill_flow(new_page, login, drill_setup, users, password):
     msg(op1, re.compile(r"Recovery recorded: \d+\.\d{3} s, pass\."))
     recovery.refresh_from_db()
     assert (recovery.outcome, recovery.automated) == ("pass", True)
+    assert engine_gate(live_server.url, token) == "ALLOW"
 
     for position in range(7, run.step_results.count() + 1):
         record_step(op1, run, position)
