@@ -259,6 +259,8 @@ def measure(port: int, path: str, headers: dict, clients: int, warmup: float, se
         p.join(10)
     latencies = [lat for lats, _ in results for lat in lats]
     errors = sum(e for _, e in results)
+    if not latencies:
+        raise SystemExit(f"{path}: every request failed ({errors} errors)")
     return {
         "requests": len(latencies),
         "errors": errors,

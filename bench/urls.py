@@ -18,7 +18,7 @@ _BODY = {
 
 
 @login_not_required
-def bare(request: HttpRequest) -> JsonResponse:
+def bare(request: HttpRequest, slug: str) -> JsonResponse:
     """A bare Django JSON view: no database, no authentication, same-sized body."""
     return JsonResponse(_BODY)
 
