@@ -1,0 +1,65 @@
+"""Every write to an incident.
+
+Each service takes keyword arguments and an explicit `actor` (a user, or None for
+the system: scheduled jobs and the controls app's automatic openings). It checks
+the actor's permission (users only), owns its transaction (`transaction.atomic()`,
+not durable: the controls app calls these inside its own kill-switch transaction),
+locks the incident row it changes, no-ops when the incident is already where it was
+asked to go, saves with `update_fields`, appends a timeline entry and writes an
+audit event in the same transaction.
+
+Errors (opsportal.errors): NotPermitted (the actor lacks the permission),
+Conflict (the change does not fit the incident's state), ValidationFailed (bad
+input, with the field), NotFound.
+"""
+
+from incidents.services._base import current_commander
+from incidents.services.changes import incident_impact_update, incident_severity_change
+from incidents.services.lifecycle import (
+    PHASES,
+    incident_acknowledge,
+    incident_close,
+    incident_decline,
+    incident_investigate,
+    incident_mitigate,
+    incident_monitor,
+    incident_reopen,
+    incident_resolve,
+    incident_transition,
+)
+from incidents.services.opening import incident_open
+from incidents.services.playbooks import (
+    incident_attach_playbook,
+    incident_checklist_item_tick,
+    incident_checklists,
+)
+from incidents.services.review import ReviewRequirement, review_requirement
+from incidents.services.roles import incident_role_assign, incident_role_end
+from incidents.services.status_updates import incident_status_update_post
+from incidents.services.timeline import timeline_entry_add
+
+__all__ = [
+    "PHASES",
+    "ReviewRequirement",
+    "current_commander",
+    "incident_acknowledge",
+    "incident_attach_playbook",
+    "incident_checklist_item_tick",
+    "incident_checklists",
+    "incident_close",
+    "incident_decline",
+    "incident_impact_update",
+    "incident_investigate",
+    "incident_mitigate",
+    "incident_monitor",
+    "incident_open",
+    "incident_reopen",
+    "incident_resolve",
+    "incident_role_assign",
+    "incident_role_end",
+    "incident_severity_change",
+    "incident_status_update_post",
+    "incident_transition",
+    "review_requirement",
+    "timeline_entry_add",
+]

@@ -1,0 +1,272 @@
+"""Lifecycle transitions."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from incidents.models import (
+    FINISHED_STATUSES,
+    Incident,
+    Status,
+    TimelineEntry,
+)
+from incidents.services._base import (
+    lock_incident,
+    name_of,
+    require_permission,
+    timeline_write,
+    update_due,
+    user_or_none,
+)
+from incidents.services.review import review_requirement
+from opsportal.audit.services import audit_record
+from opsportal.errors import Conflict, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Phase:
+    method: str
+    target: str
+    permission: str
+    event: str
+    at_field: str | None
+    by_field: str | None
+
+
+PHASES: dict[str, _Phase] = {
+    "acknowledge": _Phase(
+        "acknowledge",
+        Status.ACKNOWLEDGED,
+        "incidents.acknowledge_incident",
+        "incident.acknowledged",
+        "acknowledged_at",
+        "acknowledged_by",
+    ),
+    "investigate": _Phase(
+        "investigate",
+        Status.INVESTIGATING,
+        "incidents.investigate_incident",
+        "incident.investigating",
+        "investigating_at",
+        "investigating_by",
+    ),
+    "mitigate": _Phase(
+        "mitigate",
+        Status.MITIGATING,
+        "incidents.mitigate_incident",
+        "incident.mitigating",
+        "mitigated_at",
+        "mitigated_by",
+    ),
+    "monitor": _Phase(
+        "monitor",
+        Status.MONITORING,
+        "incidents.monitor_incident",
+        "incident.monitoring",
+        "monitoring_at",
+        "monitoring_by",
+    ),
+    "resolve": _Phase(
+        "resolve",
+        Status.RESOLVED,
+        "incidents.resolve_incident",
+        "incident.resolved",
+        "resolved_at",
+        "resolved_by",
+    ),
+    "close": _Phase(
+        "close",
+        Status.CLOSED,
+        "incidents.close_incident",
+        "incident.closed",
+        "closed_at",
+        "closed_by",
+    ),
+    "decline": _Phase(
+        "decline",
+        Status.DECLINED,
+        "incidents.decline_incident",
+        "incident.declined",
+        "declined_at",
+        "declined_by",
+    ),
+    "reopen": _Phase(
+        "reopen",
+        Status.INVESTIGATING,
+        "incidents.reopen_incident",
+        "incident.reopened",
+        "investigating_at",
+        "investigating_by",
+    ),
+}
+
+
+def incident_transition(
+    *,
+    verb: str,
+    actor: Any,
+    incident_id: int | None = None,
+    incident: Incident | None = None,
+    note: str = "",
+) -> Incident:
+    """Move an incident through its lifecycle: `verb` is one of PHASES
+    (acknowledge, investigate, mitigate, monitor, resolve, close, decline, reopen).
+
+    No-op (returns the incident unchanged) when it is already in the target state.
+    Raises NotPermitted without the verb's permission, Conflict when the current
+    state does not allow the move (or, for close, the review rule refuses it:
+    see `review_requirement`). `note` is kept on the timeline entry (a reason for a
+    decline or reopen).
+    """
+    phase = PHASES.get(verb)
+    if phase is None:
+        raise ValidationFailed(f"Unknown incident action '{verb}'.", field="verb")
+    require_permission(actor, phase.permission)
+    with transaction.atomic():
+        locked = lock_incident(incident_id, incident)
+        if locked.status == phase.target:
+            return locked
+        method = getattr(locked, phase.method)
+        if verb == "close" and locked.status == Status.RESOLVED:
+            requirement = review_requirement(locked)
+            if not requirement.satisfied:
+                raise Conflict(requirement.reason, code="review_required")
+        if not can_proceed(method):
+            raise Conflict(
+                f"A {locked.get_status_display().lower()} incident cannot be moved with '{verb}'.",
+                code="illegal_transition",
+            )
+        before_status = locked.status
+        before_label = locked.get_status_display()
+        method()
+        now = timezone.now()
+        user = user_or_none(actor)
+        fields = ["status"]
+        if phase.at_field:
+            setattr(locked, phase.at_field, now)
+            setattr(locked, phase.by_field, user)
+            fields += [phase.at_field, phase.by_field]
+        if locked.status in FINISHED_STATUSES:
+            locked.next_update_due_at = None
+            fields.append("next_update_due_at")
+        if verb == "reopen":
+            locked.resolved_at = None
+            locked.resolved_by = None
+            locked.reopened_count += 1
+            locked.next_update_due_at = update_due(now, locked.severity)
+            fields += ["resolved_at", "resolved_by", "reopened_count", "next_update_due_at"]
+        locked.save(update_fields=fields)
+        body = f"{before_label} → {locked.get_status_display()}"
+        if verb == "reopen":
+            body = f"Reopened: {body}"
+        note = (note or "").strip()
+        if note:
+            body = f"{body}. {note}"
+        timeline_write(
+            incident=locked,
+            actor=actor,
+            kind=TimelineEntry.Kind.TRANSITION,
+            body=body,
+            metadata={"from": before_status, "to": locked.status, "verb": verb, "note": note},
+            at=now,
+        )
+        audit_record(
+            actor=actor,
+            event_type=phase.event,
+            obj=locked,
+            before={"status": before_status},
+            after={"status": locked.status, phase.at_field or "at": now},
+            metadata={"note": note} if note else None,
+        )
+    logger.info(phase.event, extra={"incident": locked.reference, "actor": name_of(user)})
+    return locked
+
+
+def incident_acknowledge(
+    *, actor: Any, incident_id: int | None = None, incident: Incident | None = None
+) -> Incident:
+    """detected → acknowledged; sets acknowledged_at/by (time to acknowledge)."""
+    return incident_transition(
+        verb="acknowledge", actor=actor, incident_id=incident_id, incident=incident
+    )
+
+
+def incident_investigate(
+    *, actor: Any, incident_id: int | None = None, incident: Incident | None = None
+) -> Incident:
+    """acknowledged → investigating."""
+    return incident_transition(
+        verb="investigate", actor=actor, incident_id=incident_id, incident=incident
+    )
+
+
+def incident_mitigate(
+    *, actor: Any, incident_id: int | None = None, incident: Incident | None = None
+) -> Incident:
+    """acknowledged | investigating → mitigating; sets mitigated_at/by."""
+    return incident_transition(
+        verb="mitigate", actor=actor, incident_id=incident_id, incident=incident
+    )
+
+
+def incident_monitor(
+    *, actor: Any, incident_id: int | None = None, incident: Incident | None = None
+) -> Incident:
+    """mitigating → monitoring (the fix is in; watch it, runbook: 30 minutes)."""
+    return incident_transition(
+        verb="monitor", actor=actor, incident_id=incident_id, incident=incident
+    )
+
+
+def incident_resolve(
+    *, actor: Any, incident_id: int | None = None, incident: Incident | None = None
+) -> Incident:
+    """investigating | mitigating | monitoring → resolved; sets resolved_at/by and
+    stops the status-update clock (a resolution notice follows)."""
+    return incident_transition(
+        verb="resolve", actor=actor, incident_id=incident_id, incident=incident
+    )
+
+
+def incident_close(
+    *, actor: Any, incident_id: int | None = None, incident: Incident | None = None
+) -> Incident:
+    """resolved → closed, if `review_requirement` allows (Conflict otherwise)."""
+    return incident_transition(
+        verb="close", actor=actor, incident_id=incident_id, incident=incident
+    )
+
+
+def incident_decline(
+    *,
+    actor: Any,
+    incident_id: int | None = None,
+    incident: Incident | None = None,
+    reason: str = "",
+) -> Incident:
+    """detected | acknowledged | investigating → declined (a false positive)."""
+    return incident_transition(
+        verb="decline", actor=actor, incident_id=incident_id, incident=incident, note=reason
+    )
+
+
+def incident_reopen(
+    *,
+    actor: Any,
+    incident_id: int | None = None,
+    incident: Incident | None = None,
+    reason: str = "",
+) -> Incident:
+    """resolved → investigating. Clears resolved_at/by (the earlier resolution stays
+    on the timeline), counts the reopen and restarts the status-update clock."""
+    return incident_transition(
+        verb="reopen", actor=actor, incident_id=incident_id, incident=incident, note=reason
+    )

@@ -1,0 +1,85 @@
+"""Playbook checklists on incidents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from drills.models import Checklist, ChecklistItem
+from drills.services.library import checklist_instantiate, checklist_item_tick
+from incidents.models import (
+    Incident,
+    Status,
+    TimelineEntry,
+)
+from incidents.services._base import (
+    lock_incident,
+    require_permission,
+    timeline_write,
+)
+from opsportal.audit.services import audit_record
+from opsportal.errors import Conflict, NotFound
+
+
+def incident_checklists(incident: Incident) -> Any:
+    """The incident's playbook checklists (a queryset)."""
+    return Checklist.objects.filter(
+        target_type=ContentType.objects.get_for_model(Incident), target_id=str(incident.pk)
+    )
+
+
+def incident_attach_playbook(*, incident: Incident, procedure_slug: str, actor: Any) -> Checklist:
+    """Attach the published version of playbook `procedure_slug` as a checklist
+    (incidents.attach_playbook_incident). Idempotent: if that procedure is already
+    attached, its checklist is returned. Raises NotFound for an unknown procedure.
+    """
+    require_permission(actor, "incidents.attach_playbook_incident")
+    with transaction.atomic():
+        locked = lock_incident(None, incident)
+        existing = (
+            incident_checklists(locked)
+            .filter(procedure_version__procedure__slug=procedure_slug)
+            .first()
+        )
+        if existing is not None:
+            return existing
+        checklist = checklist_instantiate(procedure_slug=procedure_slug, target=locked, actor=actor)
+        version = checklist.procedure_version
+        timeline_write(
+            incident=locked,
+            actor=actor,
+            kind=TimelineEntry.Kind.PLAYBOOK,
+            body=f"Playbook attached: {version.title} (v{version.version})",
+            metadata={"procedure": procedure_slug, "version": version.version},
+        )
+        audit_record(
+            actor=actor,
+            event_type="incident.playbook_attached",
+            obj=locked,
+            after={"procedure": procedure_slug, "version": version.version},
+        )
+    return checklist
+
+
+def incident_checklist_item_tick(
+    *, incident_id: int, item_id: int, actor: Any, note: str = ""
+) -> ChecklistItem:
+    """Tick an item of one of this incident's checklists
+    (incidents.tick_checklist_incident). NotFound if the item belongs to another
+    target; Conflict on a closed or declined incident. Idempotent (see
+    drills.services.library.checklist_item_tick)."""
+    require_permission(actor, "incidents.tick_checklist_incident")
+    with transaction.atomic():
+        locked = lock_incident(incident_id, None)
+        if locked.status in (Status.CLOSED, Status.DECLINED):
+            raise Conflict(
+                f"A {locked.get_status_display().lower()} incident's checklists are final.",
+                code="illegal_transition",
+            )
+        if not ChecklistItem.objects.filter(
+            pk=item_id, checklist__in=incident_checklists(locked)
+        ).exists():
+            raise NotFound("No such checklist item on this incident.", field="item")
+        return checklist_item_tick(item_id=item_id, actor=actor, note=note)
