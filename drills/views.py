@@ -258,6 +258,10 @@ class RunActionView(PortalPermissionMixin, View):
 
     def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
         run = _run_or_404(request, pk)
+        if "result_id" in kwargs:
+            if not any(r.pk == kwargs["result_id"] for r in run.step_results.all()):
+                raise Http404("No such step in this drill.")
+            self.anchor = f"step-{kwargs['result_id']}"
         form = self.get_form(run, **kwargs)
         if form.is_valid():
             result = self.perform(run, form, **kwargs)
@@ -321,9 +325,6 @@ class StepRecordView(RunActionView):
         return StepRecordForm(self.request.POST, prefix=f"step{kwargs['result_id']}")
 
     def perform(self, run: DrillRun, form: Any, result_id: int) -> Any:
-        if not run.step_results.filter(pk=result_id).exists():
-            raise Http404("No such step.")
-        self.anchor = f"step-{result_id}"
         data = form.cleaned_data
         return call_service(
             self.request,
@@ -355,9 +356,6 @@ class StepTriggerView(RunActionView):
     form_class = AutomationForm
 
     def perform(self, run: DrillRun, form: Any, result_id: int) -> Any:
-        if not run.step_results.filter(pk=result_id).exists():
-            raise Http404("No such step.")
-        self.anchor = f"step-{result_id}"
         return call_service(
             self.request,
             services.drill_step_trigger_automated,
@@ -380,9 +378,6 @@ class StepRecoveryStartView(RunActionView):
     form_class = AutomationForm
 
     def perform(self, run: DrillRun, form: Any, result_id: int) -> Any:
-        if not run.step_results.filter(pk=result_id).exists():
-            raise Http404("No such step.")
-        self.anchor = f"step-{result_id}"
         return call_service(
             self.request,
             services.drill_step_start_recovery,
@@ -402,9 +397,6 @@ class StepRecoveryRecordView(RunActionView):
     form_class = AutomationForm
 
     def perform(self, run: DrillRun, form: Any, result_id: int) -> Any:
-        if not run.step_results.filter(pk=result_id).exists():
-            raise Http404("No such step.")
-        self.anchor = f"step-{result_id}"
         return call_service(
             self.request,
             services.drill_step_record_recovery,

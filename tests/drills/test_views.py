@@ -420,3 +420,56 @@ def test_issue_added_and_closed_through_the_views(version, paper, users, client_
     assert missing.status_code == 400
     item.refresh_from_db()
     assert (item.title, item.status) == ("Pager alert came late", "done")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("drills:run_start", {"confirm_live": "maybe"}),
+        ("drills:run_complete", {}),
+        ("drills:run_abort", {}),
+        ("drills:run_action_add", {"owner": "999", "due_on": "tomorrow"}),
+        ("drills:run_sign", {}),
+        ("drills:run_sign", {"role": "drill_lead", "password": "x", "content_sha256": "1"}),
+    ],
+)
+def test_bad_posts_never_give_a_500(version, paper, users, client_for, name, data):
+    run = start(plan(version=version, environment=paper, lead=users["operator1"]))
+
+    response = client_for("operator1").post(reverse(name, args=[run.pk]), data)
+
+    assert response.status_code in (302, 400)
+
+
+def test_bad_step_post_and_foreign_ids(version, paper, users, client_for):
+    run = start(plan(version=version, environment=paper, lead=users["operator1"]))
+    other = plan(version=version, environment=paper, lead=users["operator1"])
+    client = client_for("operator1")
+    step = run.step_results.get(position=2)
+    prefix = f"step{step.pk}"
+
+    bad_number = client.post(
+        reverse("drills:run_step_record", args=[run.pk, step.pk]),
+        {f"{prefix}-outcome": "pass", f"{prefix}-measured_seconds": "abc"},
+    )
+    not_automatable = client.post(reverse("drills:run_step_trigger", args=[run.pk, step.pk]))
+    foreign_item = client.post(
+        reverse("drills:run_precheck_tick", args=[run.pk, other.prechecks.first().pk])
+    )
+    foreign_step = client.post(
+        reverse("drills:run_step_record", args=[run.pk, other.step_results.first().pk]),
+        {"outcome": "fail"},
+    )
+
+    assert bad_number.status_code == 400
+    assert not_automatable.status_code == 400
+    assert "no automated trigger timing" in not_automatable.content.decode()
+    assert (foreign_item.status_code, foreign_step.status_code) == (404, 404)
+
+
+def test_list_with_bad_page_and_unknown_procedure(users, client_for):
+    response = client_for("operator1").get(
+        reverse("drills:list"), {"page": "abc", "procedure": "nope"}
+    )
+
+    assert response.status_code == 200
