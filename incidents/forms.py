@@ -60,9 +60,14 @@ class SeverityForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False, label="Reason for the change")
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):  # type: ignore[no-untyped-def]
+        return f"{obj.display_name} ({obj.get_username()})"
+
+
 class RoleAssignForm(forms.Form):
     role = forms.ChoiceField(choices=ResponseRole.choices, label="Role")
-    user = forms.ModelChoiceField(
+    user = PersonChoiceField(
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         label="Person",
     )
