@@ -43,11 +43,15 @@ def test_operator_and_commander_work_an_incident_and_the_auditor_only_reads(new_
 
     # The commander takes the incident-commander role and drives it to resolved.
     chris = users["commander"].display_name
+    olivia = users["operator1"].display_name
     boss = new_page()
     login(boss, "commander")
     boss.goto(f"/incidents/{incident.pk}/")
-    boss.get_by_label("Role", exact=True).select_option("incident_commander")
-    boss.get_by_label("Person").select_option(label=f"{chris} (commander)")
+    boss.get_by_role("button", name="Take command").click()
+    boss.get_by_text("Role assigned.").wait_for()
+    assert boss.get_by_role("button", name="Take command").count() == 0
+    boss.get_by_label("Role", exact=True).select_option("sme")
+    boss.get_by_label("Person").select_option(label=f"{olivia} (operator1)")
     boss.get_by_role("button", name="Assign role").click()
     boss.get_by_text("Role assigned.").wait_for()
     boss.get_by_role("button", name="Start mitigating").click()
@@ -59,12 +63,12 @@ def test_operator_and_commander_work_an_incident_and_the_auditor_only_reads(new_
 
     # The timeline shows every step with names and times.
     entries = boss.locator("#timeline li").all_inner_texts()
-    olivia = users["operator1"].display_name
     expected = [
         (olivia, "Opened as SEV2 (P1)"),
         (olivia, "Detected → Acknowledged"),
         (olivia, "INCIDENT OPENED"),
         (chris, f"{chris} is now incident commander"),
+        (chris, f"{olivia} is now subject-matter expert"),
         (chris, "Acknowledged → Mitigating"),
         (chris, "Mitigating → Resolved"),
     ]

@@ -380,3 +380,31 @@ def test_empty_note_rerenders_with_the_error(client_for, users):
 
     assert response.status_code == 400
     assert "Write something for the timeline." in response.content.decode()
+
+
+GARBAGE = {
+    "severity": "SEV9",
+    "note": "x" * 2000,
+    "reason": "y" * 2000,
+    "kind": "zzz",
+    "role": "boss",
+    "user": "abc",
+    "procedure": "../../etc/passwd",
+    "body": "",
+    "url": "javascript:alert(1)",
+    "impact-pnl_impact": "lots",
+    "impact-pnl_currency": "",
+    "impact-orders_affected": "-1",
+}
+
+
+@pytest.mark.parametrize("path", WRITE_PATHS, ids=[w.name for w in WRITE_PATHS])
+def test_garbage_input_never_gives_a_500(client_for, users, playbook, path):
+    incident = _sev3(users, playbook, *path.verbs)
+    url_name, *args = path.url(incident, users)
+    before = TimelineEntry.objects.filter(incident=incident).count()
+
+    response = client_for("commander").post(reverse(f"incidents:{url_name}", args=args), GARBAGE)
+
+    assert response.status_code in (302, 400)
+    assert TimelineEntry.objects.filter(incident=incident).count() == before
