@@ -244,3 +244,54 @@ def test_signoff_void_for_keeps_history(run, users):
     assert count == 1
     assert signoffs_for(run, include_void=True).count() == 1
     assert signoffs_for(run).count() == 0
+
+
+def test_any_model_can_be_made_signable(db, users):
+    """The post-incident review will register its own adapter; a user record stands
+    in for such a target here."""
+    from drills.services import signoffs as svc
+    from opsportal.accounts.models import User
+
+    class ProfileSignable(svc.SignableAdapter):
+        def content(self, target):
+            return {"username": target.username, "name": target.first_name}
+
+        def required_roles(self, target):
+            return ["author", "risk_officer"]
+
+        def on_complete(self, target, actor):
+            target.last_name = "approved"
+            target.save(update_fields=["last_name"])
+
+    svc.register_signable(User, ProfileSignable())
+    try:
+        target = UserFactory(username="subject", first_name="Sam")
+        sha = svc.signable_sha256(target)
+        svc.signoff_sign(
+            target=target,
+            actor=users["operator1"],
+            role="author",
+            password=PASSWORD,
+            content_sha256=sha,
+        )
+        with pytest.raises(NotPermitted):  # the default rule: risk_officer is a group
+            svc.signoff_sign(
+                target=target,
+                actor=users["operator2"],
+                role="risk_officer",
+                password=PASSWORD,
+                content_sha256=sha,
+            )
+        svc.signoff_sign(
+            target=target,
+            actor=users["risk"],
+            role="risk_officer",
+            password=PASSWORD,
+            content_sha256=sha,
+        )
+    finally:
+        svc._ADAPTERS.pop(User._meta.label_lower)
+
+    target.refresh_from_db()
+    assert target.last_name == "approved"
+    assert sorted(s.role for s in svc.signoffs_for(target)) == ["author", "risk_officer"]
