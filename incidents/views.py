@@ -160,9 +160,12 @@ def render_detail(
 ) -> HttpResponse:
     """The detail page; `forms` replaces the blank form of that name (with errors)."""
     playbooks = playbook_choices()
+    detail = selectors.incident_detail(incident)
     context = {
         "incident": incident,
-        "detail": selectors.incident_detail(incident),
+        "detail": detail,
+        "resolution_notice_due": incident.status in ("resolved", "closed")
+        and not any(u.kind == "resolution" for u in detail.status_updates),
         "transitions": available_transitions(incident, request.user),
         "review": services.review_requirement(incident),
         "severity_form": SeverityForm(initial={"severity": incident.severity}),

@@ -408,3 +408,19 @@ def test_garbage_input_never_gives_a_500(client_for, users, playbook, path):
 
     assert response.status_code in (302, 400)
     assert TimelineEntry.objects.filter(incident=incident).count() == before
+
+
+def test_resolved_incident_prompts_for_the_resolution_notice_until_posted(client_for, users):
+    incident = services.incident_open(actor=users["operator1"], title="x", severity="SEV3")
+    walk(incident, users["commander"], "acknowledge", "investigate", "resolve")
+    url = reverse("incidents:detail", args=[incident.pk])
+    client = client_for("operator1")
+
+    before = _main(client.get(url))
+    services.incident_status_update_post(
+        actor=users["operator1"], incident=incident, kind="resolution", fields={"root_cause": "x"}
+    )
+    after = _main(client.get(url))
+
+    assert "Post the resolution notice" in before
+    assert "Post the resolution notice" not in after
