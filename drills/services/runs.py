@@ -556,7 +556,7 @@ def drill_step_trigger_automated(
     }
     observations = (
         f"Automated: kill switch triggered by the portal (reason drill); gate answered "
-        f"HALT after {seconds} s ({polls} reads)."
+        f"HALT after {seconds} s ({polls} gate read{'' if polls == 1 else 's'})."
         if halted
         else f"Automated: gate did not answer HALT within {GATE_WAIT_MAX_SECONDS} s."
     )

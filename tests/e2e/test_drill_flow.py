@@ -112,6 +112,8 @@ def test_kill_switch_drill_flow(new_page, login, live_server, drill_setup, users
     paper.refresh_from_db()
     assert paper.kill_switch == Environment.KillSwitch.KILLED
     assert engine_gate(live_server.url, token) == "HALT"  # engines see it too
+    ARTIFACTS.mkdir(exist_ok=True)
+    card.screenshot(path=str(ARTIFACTS / "drill-trigger-step-phone.png"))
     assert KillSwitchEvent.objects.get(kind="triggered").incident is None  # a drill opens none
 
     for position in (2, 3, 4, 5):
