@@ -483,15 +483,15 @@ def drill_step_trigger_automated(
     For the trigger step of the kill-switch drill or verification: calls
     `controls.services.kill_switch_trigger(reason_code="drill")` (a drill trigger
     opens no incident), then reads the environment's gate through
-    `controls.selectors.gate_decision(slug)` — the same function the gate endpoint
-    answers from, so the same cache and row an engine's poll hits — every
-    `GATE_POLL_INTERVAL_SECONDS` until it answers HALT, for at most
-    `GATE_WAIT_MAX_SECONDS`. We call the selector rather than GET our own HTTP
-    endpoint because a request to ourselves from inside a request can deadlock a
-    single-worker server and would need an engine token; the HTTP layer adds no
-    state of its own. The measured seconds (monotonic clock, trigger call →
-    first HALT read) are recorded on the step: pass iff within the target; no
-    HALT in time is a fail.
+    `controls.selectors.gate_decision(slug)` every `GATE_POLL_INTERVAL_SECONDS`
+    until it answers HALT, for at most `GATE_WAIT_MAX_SECONDS`. That selector reads
+    the same committed environment row (no cache) and applies the same `decide()`
+    as the gate endpoint, so it sees what an engine's next poll sees. We call it
+    rather than GET our own HTTP endpoint because a request to ourselves from
+    inside a request can deadlock a single-worker server and would need an engine
+    token; the HTTP layer (token check) holds no state of its own. The measured
+    seconds (monotonic clock, trigger call → first HALT read) are recorded on the
+    step: pass iff within the target; no HALT in time is a fail.
 
     Must be called outside a transaction in production (the trigger must commit
     for engines to see it). Raises Conflict when the step is not a trigger step,
