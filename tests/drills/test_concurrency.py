@@ -1,5 +1,6 @@
-"""Two people sign the same role of one run at the same moment: exactly one wins
-(row lock on the target, partial unique constraint behind it)."""
+"""Real concurrent sessions against PostgreSQL: two people signing the same role of
+one run (row lock on the target, partial unique constraint behind it), and several
+clicks of the automated trigger at once (the run lock and the step's claim)."""
 
 import threading
 
@@ -41,3 +42,34 @@ def test_concurrent_signers_of_one_role_only_one_wins():
         t.join()
 
     assert sorted(outcomes) == ["role_already_signed"] * 3 + ["signed"]
+
+
+def test_concurrent_automated_triggers_time_one_trigger():
+    from drills.services.runs import drill_step_trigger_automated
+    from opsportal.controls.models import KillSwitchEvent
+    from tests.drills.factories import plan, start
+
+    lead = UserFactory(username="lead", roles=["operator"])
+    run = start(plan(version=publish(), environment=EnvironmentFactory(slug="paper"), lead=lead))
+    step = run.step_results.get(position=1)
+    barrier = threading.Barrier(3)
+    outcomes: list[str] = []
+
+    def worker():
+        try:
+            barrier.wait()
+            result = drill_step_trigger_automated(result_id=step.pk, actor=lead)
+            outcomes.append(result.outcome)
+        except Conflict:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(outcomes) == ["pass", "refused", "refused"]
+    assert KillSwitchEvent.objects.filter(kind="triggered").count() == 1
