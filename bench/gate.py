@@ -342,12 +342,19 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20, help="kill-switch triggers")
     parser.add_argument("--pollers", type=int, default=2, help="gate pollers during trials")
     parser.add_argument("--server-python", default=sys.executable)
+    parser.add_argument(
+        "--database-host",
+        default="127.0.0.1",
+        help="PostgreSQL host for the portal, e.g. /var/run/postgresql for the Unix socket",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     if args.seconds > 60 or args.rounds > 5 or args.trials > 100 or args.clients > 32:
         raise SystemExit("refusing: keep the benchmark bounded (seconds<=60, rounds<=5, ...)")
 
     ensure_database()
+    host = args.database_host.replace("/", "%2F")
+    SERVER_ENV["DATABASE_URL"] = f"postgres://postgres@{host}:5432/{DB_NAME}"
     django_setup()
     migrate()
     token, env, operator, risk = seed()
@@ -388,6 +395,7 @@ def main() -> None:
             "clients": args.clients,
             "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
             "cpus": os.cpu_count(),
+            "database_host": args.database_host,
         },
         "bare": bare,
         "gate": gate,

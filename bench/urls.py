@@ -2,8 +2,10 @@
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
-from django.urls import path
+from django.urls import include, path
 
+from opsportal import api_urls
+from opsportal.controls import api_urls as controls_api_urls
 from opsportal.urls import urlpatterns as portal_urlpatterns
 
 _BODY = {
@@ -23,12 +25,15 @@ def bare(request: HttpRequest, slug: str) -> JsonResponse:
     return JsonResponse(_BODY)
 
 
-# Resolved at the same depth as the gate: just before the portal's "api/v1/" include,
-# so the URL resolver walks the same top-level patterns for both (the gate then tries
-# two more patterns inside the include). Placing it first would flatter the baseline.
+# Resolved exactly like the gate: the portal's URLconf with the bare view added to
+# the same include as the gate (opsportal.api_urls → opsportal.controls.api_urls),
+# right after it. Placing it first in the URLconf would flatter the baseline.
 _api_index = next(i for i, p in enumerate(portal_urlpatterns) if str(p.pattern) == "api/v1/")
+_controls_api = [*controls_api_urls.urlpatterns, path("environments/<slug:slug>/bare", bare)]
+assert api_urls.urlpatterns[0].urlconf_name.__name__ == "opsportal.controls.api_urls"
+_api = [path("", include(_controls_api)), *api_urls.urlpatterns[1:]]
 urlpatterns = [
     *portal_urlpatterns[:_api_index],
-    path("api/v1/environments/<slug:slug>/bare", bare),
-    *portal_urlpatterns[_api_index:],
+    path("api/v1/", include(_api)),
+    *portal_urlpatterns[_api_index + 1 :],
 ]

@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
@@ -30,10 +30,6 @@ from opsportal.controls.models import GateToken
 from opsportal.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
-
-# Throttle for GateToken.last_used_at writes: at most one UPDATE per token per minute,
-# so the hot path stays a read.
-LAST_USED_RESOLUTION_SECONDS = 60
 
 
 def _gate_response(
@@ -55,17 +51,18 @@ def _gate_read(slug: str, digest: str) -> selectors.GateRead:
     be broken, it is dropped and the query retried once on a fresh connection, so a
     database restart costs no false HALT; if that fails too, the caller answers 503.
     """
-    reused = connection.connection is not None
+    conn = connections[DEFAULT_DB_ALIAS]  # one lookup; the `connection` proxy costs per use
+    reused = conn.connection is not None
     if reused:
-        connection.health_check_done = True
+        conn.health_check_done = True
     try:
-        return selectors.gate_read(slug, digest)
+        return selectors.gate_read(slug, digest, conn=conn)
     except DatabaseError:
         if not reused:
             raise
         with contextlib.suppress(DatabaseError):
-            connection.close()
-        return selectors.gate_read(slug, digest)
+            conn.close()
+        return selectors.gate_read(slug, digest, conn=conn)
 
 
 @login_not_required
@@ -98,8 +95,7 @@ def gate(request: HttpRequest, slug: str) -> HttpResponse:
         response["WWW-Authenticate"] = 'Bearer realm="opsportal"'
         return response
     decision = selectors.decide(read.state)
-    last = read.token_last_used_at
-    if last is None or (decision.as_of - last).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+    if read.token_touch_due:
         try:
             GateToken.objects.filter(pk=read.token_id).update(last_used_at=decision.as_of)
         except DatabaseError:

@@ -20,7 +20,7 @@ from itertools import chain
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 from opsportal.controls.models import Environment, GateToken, KillSwitchEvent, ModeChange
@@ -138,7 +138,8 @@ def gate_decision(slug: str) -> GateDecision:
 # The gate endpoint's single query: the environment row and, in the same round trip,
 # whether the presented token may read it. Both lookups are on unique indexes.
 _GATE_SQL = """
-SELECT e.id, e.mode, e.kill_switch, e.version, t.id, t.last_used_at
+SELECT e.id, e.mode, e.kill_switch, e.version, t.id,
+       (t.last_used_at IS NULL OR t.last_used_at < now() - interval '60 seconds')
 FROM controls_environment e
 LEFT JOIN controls_gatetoken t
   ON t.token_sha256 = %s AND t.revoked_at IS NULL
@@ -151,42 +152,44 @@ WHERE e.slug = %s
 class GateRead:
     state: dict[str, Any] | None  # None: no such environment
     token_id: int | None  # None: token missing, revoked, or not for this environment
-    token_last_used_at: dt.datetime | None
+    # True when the token's last_used_at is older than a minute (or never set): the
+    # caller records the use then, so the hot path writes at most once a minute.
+    token_touch_due: bool = False
 
 
-def _gate_cursor() -> Any:
+def _gate_cursor(conn: Any) -> Any:
     """On PostgreSQL a server-side-binding cursor whose statement is prepared once
     per connection (planning the join costs more than running it). Django's own
     cursors bind client-side and never prepare, so enabling preparation on the
     connection affects only this cursor. Behind a transaction-pooling PgBouncer
     older than 1.21, prepared statements break: set `OPSPORTAL_GATE_PREPARED = False`.
     The cursor is wrapped like Django's own, so queries are logged and counted."""
-    connection.ensure_connection()
-    if connection.vendor != "postgresql" or not getattr(settings, "OPSPORTAL_GATE_PREPARED", True):
-        return connection.cursor()
+    conn.ensure_connection()
+    if conn.vendor != "postgresql" or not getattr(settings, "OPSPORTAL_GATE_PREPARED", True):
+        return conn.cursor()
     import psycopg
 
-    raw = connection.connection
+    raw = conn.connection
     raw.prepare_threshold = 0
     cursor = psycopg.Cursor(raw)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(cursor)
-    return connection.make_cursor(cursor)
+    return conn.make_debug_cursor(cursor) if conn.queries_logged else conn.make_cursor(cursor)
 
 
-def gate_read(slug: str, token_sha256: str) -> GateRead:
+def gate_read(slug: str, token_sha256: str, *, conn: Any = None) -> GateRead:
     """One query: the environment's gate state and the token's right to read it.
-    For an unknown slug, whether the token exists at all is not revealed."""
-    with _gate_cursor() as cursor:
+    For an unknown slug, whether the token exists at all is not revealed.
+    `conn`: the database wrapper to use (default: the default connection)."""
+    conn = conn or connections[DEFAULT_DB_ALIAS]
+    with _gate_cursor(conn) as cursor:
         cursor.execute(_GATE_SQL, [token_sha256, slug])
         row = cursor.fetchone()
     if row is None:
-        return GateRead(state=None, token_id=None, token_last_used_at=None)
-    env_id, mode, kill_switch, version, token_id, last_used = row
+        return GateRead(state=None, token_id=None)
+    env_id, mode, kill_switch, version, token_id, touch_due = row
     return GateRead(
         state={"id": env_id, "mode": mode, "kill_switch": kill_switch, "version": version},
         token_id=token_id,
-        token_last_used_at=last_used,
+        token_touch_due=bool(touch_due),
     )
 
 
