@@ -227,6 +227,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Several models have a `status`; name each enum in the schema after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Status",
+        "ApprovalRequestStatusEnum": "opsportal.approvals.models.ApprovalRequest.Status",
+        "DrillActionItemStatusEnum": "drills.models.runs.DrillActionItem.Status",
+    },
 }
 
 # --- Domain settings (durations in seconds; tests shorten them) ---
