@@ -10,6 +10,7 @@ _READ = [
     "drills.view_procedureversion",
     "drills.view_procedurestep",
     "drills.view_checklist",
+    "drills.view_checklistitem",
 ]
 
 _DRILL_READ = [

@@ -9,13 +9,7 @@ from django.db import OperationalError
 
 logger = logging.getLogger(__name__)
 
-# Declared here, registered in django-celery-beat by the project's schedule sync.
-PERIODIC_TASKS = {
-    "drills-overdue-scan": {
-        "task": "drills.tasks.drills_overdue_scan_task",
-        "every_seconds": 3600,
-    },
-}
+# Runs hourly: CELERY_BEAT_SCHEDULE in settings.py.
 
 
 @shared_task(
