@@ -8,6 +8,7 @@ urlpatterns = [
         "environments/<slug:slug>/", api.EnvironmentStatusApi.as_view(), name="controls-api-status"
     ),
     path("environments/<slug:slug>/gate", api.gate, name="controls-api-gate"),
+    path("environments/<slug:slug>/gate/stream", api.gate_stream, name="controls-api-gate-stream"),
     path(
         "environments/<slug:slug>/history",
         api.EnvironmentHistoryApi.as_view(),

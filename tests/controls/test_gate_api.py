@@ -1,3 +1,4 @@
+import json
 import threading
 
 import pytest
@@ -238,3 +239,57 @@ def test_gate_survives_a_broken_reused_connection_without_false_halt(users):
 
     assert response.status_code == 200
     assert response.json()["decision"] == "ALLOW"
+
+
+def _events(response, count):
+    """The first `count` `event: gate` payloads of an SSE response."""
+    out, buffer = [], ""
+    chunks = iter(response.streaming_content)
+    while len(out) < count:
+        chunk = next(chunks)
+        buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            if block.startswith("event: gate"):
+                out.append(json.loads(block.split("data: ", 1)[1]))
+    return out
+
+
+def test_gate_stream_sends_the_decision_then_the_change(client, env, token, users, settings):
+    settings.OPSPORTAL_GATE_STREAM_SECONDS = 30
+    response = client.get(
+        "/api/v1/environments/paper/gate/stream", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert response["Content-Type"] == "text/event-stream"
+    assert response["Cache-Control"] == "no-store"
+    first = _events(response, 1)[0]
+
+    services.kill_switch_trigger(environment=env, actor=users["operator1"], reason_code="drill")
+    halted = _events(response, 1)[0]
+    response.close()
+
+    assert (first["decision"], first["version"]) == ("ALLOW", 1)
+    assert (halted["decision"], halted["reason_code"], halted["version"]) == (
+        "HALT",
+        "HALT_KILL_SWITCH",
+        2,
+    )
+
+
+def test_gate_stream_ends_with_halt_when_the_token_is_revoked(client, env, token, users):
+    response = client.get(
+        "/api/v1/environments/paper/gate/stream", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    _events(response, 1)
+
+    services.gate_token_revoke(token_id=GateToken.objects.get().pk, actor=users["admin"])
+    last = _events(response, 1)[0]
+
+    assert (last["decision"], last["reason_code"]) == ("HALT", "HALT_UNAUTHENTICATED")
+
+
+def test_gate_stream_without_token_is_401_halt(client, env):
+    response = client.get("/api/v1/environments/paper/gate/stream")
+
+    assert response.status_code == 401
+    assert response.json()["decision"] == "HALT"
