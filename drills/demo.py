@@ -22,9 +22,9 @@ from drills.services.runs import (
     drill_run_complete,
     drill_run_plan,
     drill_run_start,
-    drill_schedule_create,
     drill_step_record,
 )
+from drills.services.schedules import drill_schedule_create
 from drills.services.signoffs import signable_sha256, signoff_sign
 from opsportal.controls.models import Environment
 

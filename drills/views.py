@@ -34,6 +34,7 @@ from drills.forms import (
     StepRecordForm,
 )
 from drills.models import DrillRun, DrillSchedule
+from drills.services import automation
 from drills.services import runs as services
 from drills.services.signoffs import (
     ROLE_LABELS,
@@ -358,7 +359,7 @@ class StepTriggerView(RunActionView):
     def perform(self, run: DrillRun, form: Any, result_id: int) -> Any:
         return call_service(
             self.request,
-            services.drill_step_trigger_automated,
+            automation.drill_step_trigger_automated,
             result_id=result_id,
             actor=self.request.user,
             confirm_live=form.cleaned_data["confirm_live"],
@@ -380,7 +381,7 @@ class StepRecoveryStartView(RunActionView):
     def perform(self, run: DrillRun, form: Any, result_id: int) -> Any:
         return call_service(
             self.request,
-            services.drill_step_start_recovery,
+            automation.drill_step_start_recovery,
             result_id=result_id,
             actor=self.request.user,
             confirm_live=form.cleaned_data["confirm_live"],
@@ -399,7 +400,7 @@ class StepRecoveryRecordView(RunActionView):
     def perform(self, run: DrillRun, form: Any, result_id: int) -> Any:
         return call_service(
             self.request,
-            services.drill_step_record_recovery,
+            automation.drill_step_record_recovery,
             result_id=result_id,
             actor=self.request.user,
             confirm_live=form.cleaned_data["confirm_live"],

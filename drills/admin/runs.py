@@ -21,7 +21,7 @@ from drills.models import (
     DrillStepResult,
     Signoff,
 )
-from drills.services.runs import (
+from drills.services.schedules import (
     drill_schedule_create,
     drill_schedule_mark_due,
     drill_schedule_update,

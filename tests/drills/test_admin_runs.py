@@ -3,7 +3,7 @@ import datetime as dt
 from django.test import Client
 
 from drills.models import DrillRun, DrillSchedule
-from drills.services.runs import drill_schedule_create
+from drills.services.schedules import drill_schedule_create
 from opsportal.audit.models import AuditEvent
 from tests.drills.factories import completed_run
 from tests.factories import UserFactory

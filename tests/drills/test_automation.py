@@ -8,13 +8,12 @@ from django.utils import timezone
 
 from drills.models import DrillStepResult
 from drills.selectors import PRECONDITION_CODE, kill_switch_drill_precondition
-from drills.services.runs import (
-    drill_run_complete,
-    drill_step_record,
+from drills.services.automation import (
     drill_step_record_recovery,
     drill_step_start_recovery,
     drill_step_trigger_automated,
 )
+from drills.services.runs import drill_run_complete, drill_step_record
 from opsportal.approvals.services import approval_grant
 from opsportal.controls.models import Environment, KillSwitchEvent
 from opsportal.controls.preconditions import live_preconditions

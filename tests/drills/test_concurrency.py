@@ -45,7 +45,7 @@ def test_concurrent_signers_of_one_role_only_one_wins():
 
 
 def test_concurrent_automated_triggers_time_one_trigger():
-    from drills.services.runs import drill_step_trigger_automated
+    from drills.services.automation import drill_step_trigger_automated
     from opsportal.controls.models import KillSwitchEvent
     from tests.drills.factories import plan, start
 

@@ -324,7 +324,7 @@ def test_state_field_is_protected(version, paper, users):
 
 
 def test_drill_run_plan_refuses_a_schedule_for_another_environment(version, paper, users):
-    from drills.services.runs import drill_schedule_create
+    from drills.services.schedules import drill_schedule_create
 
     other = EnvironmentFactory(slug="testnet")
     schedule = drill_schedule_create(

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from drills.models import DrillRun, Signoff
-from drills.services.runs import drill_action_item_add, drill_schedule_create
+from drills.services.runs import drill_action_item_add
+from drills.services.schedules import drill_schedule_create
 from drills.services.signoffs import signable_sha256
 from opsportal.audit.models import AuditEvent
 from tests.drills.factories import completed_run, plan, start

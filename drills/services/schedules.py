@@ -1,0 +1,125 @@
+"""Writes for drill schedules (ops-drills-and-rollback-evidence.md: monthly kill-switch
+drill, quarterly failover, semi-annual full drill, and after any major change)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db import transaction
+
+from drills.models.library import Procedure
+from drills.models.runs import (
+    DrillSchedule,
+)
+from drills.services.runs import _user_or_none
+from opsportal.audit.services import audit_record
+from opsportal.errors import NotFound, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+
+def drill_schedule_create(
+    *,
+    procedure: Procedure,
+    environment: Any,
+    frequency: str,
+    first_due_on: dt.date,
+    actor: Any,
+) -> DrillSchedule:
+    """Create the schedule for `procedure` on `environment`, or return the existing
+    one unchanged (idempotent: the pair is unique). Raises ValidationFailed for an
+    unknown frequency."""
+    if frequency not in DrillSchedule.Frequency.values:
+        raise ValidationFailed("Unknown drill frequency.", field="frequency")
+    with transaction.atomic():
+        existing = DrillSchedule.objects.filter(
+            procedure=procedure, environment=environment
+        ).first()
+        if existing is not None:
+            return existing
+        schedule = DrillSchedule.objects.create(
+            procedure=procedure,
+            environment=environment,
+            frequency=frequency,
+            first_due_on=first_due_on,
+            created_by=_user_or_none(actor),
+        )
+        audit_record(
+            actor=actor,
+            event_type="drill_schedule.created",
+            obj=schedule,
+            after={
+                "procedure": procedure.slug,
+                "environment": environment.slug,
+                "frequency": frequency,
+                "first_due_on": first_due_on,
+            },
+        )
+    return schedule
+
+
+def drill_schedule_update(
+    *,
+    schedule_id: int,
+    actor: Any,
+    frequency: str,
+    first_due_on: dt.date,
+    is_active: bool,
+) -> DrillSchedule:
+    """Change a schedule's frequency, first due date or active flag (admin)."""
+    if frequency not in DrillSchedule.Frequency.values:
+        raise ValidationFailed("Unknown drill frequency.", field="frequency")
+    with transaction.atomic():
+        schedule = DrillSchedule.objects.select_for_update().filter(pk=schedule_id).first()
+        if schedule is None:
+            raise NotFound("No such drill schedule.")
+        before = {
+            "frequency": schedule.frequency,
+            "first_due_on": schedule.first_due_on,
+            "is_active": schedule.is_active,
+        }
+        after = {"frequency": frequency, "first_due_on": first_due_on, "is_active": is_active}
+        if before == after:
+            return schedule
+        schedule.frequency, schedule.first_due_on, schedule.is_active = (
+            frequency,
+            first_due_on,
+            is_active,
+        )
+        schedule.save(update_fields=["frequency", "first_due_on", "is_active"])
+        audit_record(
+            actor=actor,
+            event_type="drill_schedule.updated",
+            obj=schedule,
+            before=before,
+            after=after,
+        )
+    return schedule
+
+
+def drill_schedule_mark_due(
+    *, schedule_id: int, due_on: dt.date, reason: str, actor: Any
+) -> DrillSchedule:
+    """Mark a schedule due on `due_on` ("after any major change"). Works for every
+    frequency: the earlier of this date and the regular due date applies until a
+    run completes after it. Raises ValidationFailed without a reason."""
+    if not reason.strip():
+        raise ValidationFailed("Say which change makes the drill due.", field="reason")
+    with transaction.atomic():
+        schedule = DrillSchedule.objects.select_for_update().filter(pk=schedule_id).first()
+        if schedule is None:
+            raise NotFound("No such drill schedule.")
+        before = {"manual_due_on": schedule.manual_due_on}
+        schedule.manual_due_on = due_on
+        schedule.manual_due_reason = reason.strip()[:300]
+        schedule.save(update_fields=["manual_due_on", "manual_due_reason"])
+        audit_record(
+            actor=actor,
+            event_type="drill_schedule.marked_due",
+            obj=schedule,
+            before=before,
+            after={"manual_due_on": due_on, "reason": schedule.manual_due_reason},
+        )
+    return schedule
