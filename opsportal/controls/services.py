@@ -262,7 +262,9 @@ def _open_kill_incident(
                 return incident_open(
                     # A risk officer may kill without the right to open incidents;
                     # then the system opens it (the trigger is in the audit trail).
-                    actor=actor if actor.has_perm("incidents.add_incident") else None,
+                    actor=actor
+                    if _user(actor) and actor.has_perm("incidents.add_incident")
+                    else None,
                     title=title[:200],
                     severity="SEV1",
                     summary=note,

@@ -265,3 +265,12 @@ def test_cooldown_per_environment_overrides_the_setting(users, library, kill):
     assert request.status == "pending"
     env.refresh_from_db()
     assert env.kill_switch == "RECOVERING"
+
+
+def test_kill_switch_trigger_by_the_system_opens_the_incident(env, library):
+    """A scheduled check (actor None) may kill, e.g. on a P&L threshold breach."""
+    event = services.kill_switch_trigger(environment=env, actor=None, reason_code="threshold_pnl")
+
+    assert event.actor is None
+    assert event.incident is not None and event.incident.created_by is None
+    assert gate_decision("paper").decision == "HALT"
