@@ -12,7 +12,13 @@ from typing import Any
 from django.contrib import admin, messages
 
 from opsportal.controls import services
-from opsportal.controls.models import Environment, GateToken, KillSwitchEvent, ModeChange
+from opsportal.controls.models import (
+    ApiToken,
+    Environment,
+    GateToken,
+    KillSwitchEvent,
+    ModeChange,
+)
 
 
 @admin.register(Environment)
@@ -119,5 +125,29 @@ class GateTokenAdmin(admin.ModelAdmin):
         count = 0
         for token in queryset:
             services.gate_token_revoke(token_id=token.pk, actor=request.user)
+            count += 1
+        self.message_user(request, f"{count} token(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    search_fields = ("name", "prefix", "user__username")
+    list_select_related = ("user",)
+    readonly_fields = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke_tokens"]
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        # Issued with `manage.py issue_api_token`, which prints the raw token once.
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
+    def revoke_tokens(self, request: Any, queryset: Any) -> None:
+        count = 0
+        for token in queryset:
+            services.api_token_revoke(token_id=token.pk, actor=request.user)
             count += 1
         self.message_user(request, f"{count} token(s) revoked.", messages.SUCCESS)

@@ -100,7 +100,7 @@ def gate(request: HttpRequest, slug: str) -> HttpResponse:
     decision = selectors.decide(read.state)
     if read.token_touch_due:
         try:
-            GateToken.objects.filter(pk=read.token_id).update(last_used_at=decision.as_of)
+            services.token_touch(model=GateToken, token_id=read.token_id, at=decision.as_of)
         except DatabaseError:
             logger.warning("gate.last_used_update_failed", extra={"token": read.token_id})
     return _gate_response(decision, 200)

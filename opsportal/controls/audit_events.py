@@ -10,6 +10,8 @@ register(
     ("mode.rolled_back", "Environment rolled back to DRY_RUN"),
     ("gate_token.issued", "Gate token issued"),
     ("gate_token.revoked", "Gate token revoked"),
+    ("api_token.issued", "People-API token issued"),
+    ("api_token.revoked", "People-API token revoked"),
     ("environment.created", "Environment created"),
     ("environment.changed", "Environment changed"),
 )

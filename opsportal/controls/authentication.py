@@ -1,31 +1,38 @@
-"""Gate-token authentication for the DRF API.
+"""Token authentication for the DRF API (after SessionAuthentication).
 
-Engines present `Authorization: Bearer <token>`. A gate token authenticates as a
-`GateTokenPrincipal` that holds no permission at all, so every people endpoint
-refuses it (403) while the gate endpoint (`controls.api.gate`, a plain Django view on
-the hot path) checks the token itself in its one query. A token that is unknown or
-revoked is refused with 401 here.
+`Authorization: Bearer <token>`, two kinds told apart by their prefix:
+
+- `opsg_…` gate tokens (engines) authenticate as a `GateTokenPrincipal` that holds no
+  permission at all, so every people endpoint refuses them (403), while the gate
+  endpoint (`controls.api.gate`, a plain Django view on the hot path) checks the token
+  itself in its one query.
+- `opsp_…` people-API tokens authenticate as their user, with exactly that user's
+  permissions (no CSRF: the token is not sent by browsers on their own).
+
+An unknown or revoked token, or one whose user is inactive, is refused.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from opsportal.controls.models import GateToken
+from opsportal.controls.models import ApiToken, GateToken
 from opsportal.controls.selectors import gate_token_lookup
-from opsportal.controls.services import hash_token
+from opsportal.controls.services import hash_token, token_touch
 
 TOKEN_PREFIX = "opsg_"
+PEOPLE_TOKEN_PREFIX = "opsp_"
 
 
-def bearer_token(authorization: str) -> str | None:
-    """The token of an `Authorization: Bearer opsg_…` header, else None."""
+def bearer_token(authorization: str, prefix: str = TOKEN_PREFIX) -> str | None:
+    """The token of an `Authorization: Bearer <prefix>…` header, else None."""
     scheme, _, value = authorization.partition(" ")
     value = value.strip()
-    if scheme.lower() != "bearer" or not value.startswith(TOKEN_PREFIX):
+    if scheme.lower() != "bearer" or not value.startswith(prefix):
         return None
     return value
 
@@ -58,14 +65,31 @@ class GateTokenPrincipal:
 
 
 class GateTokenAuthentication(authentication.BaseAuthentication):
-    def authenticate(self, request: Any) -> tuple[GateTokenPrincipal, GateToken] | None:
-        raw = bearer_token(request.META.get("HTTP_AUTHORIZATION", ""))
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        person = bearer_token(header, PEOPLE_TOKEN_PREFIX)
+        if person is not None:
+            return self._person(person)
+        raw = bearer_token(header)
         if raw is None:
             return None
         token = gate_token_lookup(hash_token(raw))
         if token is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked token.")
         return GateTokenPrincipal(token), token
+
+    def _person(self, raw: str) -> tuple[Any, ApiToken]:
+        token = (
+            ApiToken.objects.filter(token_sha256=hash_token(raw), revoked_at__isnull=True)
+            .select_related("user")
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Unknown or revoked token.")
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            token_touch(model=ApiToken, token_id=token.pk, at=now)
+        return token.user, token
 
     def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="opsportal"'
@@ -81,6 +105,6 @@ class GateTokenScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "Engine gate token (opsg_…): reads GET /api/v1/environments/"
-            "<slug>/gate and nothing else.",
+            "description": "People-API token (opsp_…, acts as its user) or engine gate "
+            "token (opsg_…: reads GET /api/v1/environments/<slug>/gate and nothing else).",
         }

@@ -33,5 +33,7 @@ ROLE_GRANTS = {
         "controls.view_gatetoken",
         "controls.add_gatetoken",
         "controls.change_gatetoken",
+        "controls.view_apitoken",
+        "controls.change_apitoken",
     ],
 }

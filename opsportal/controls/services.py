@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from opsportal.audit.services import audit_record
 from opsportal.controls.models import (
+    ApiToken,
     Environment,
     GateToken,
     KillSwitchEvent,
@@ -642,6 +643,47 @@ def gate_token_revoke(*, token_id: int, actor: Any) -> GateToken:
         audit_record(
             actor=actor, event_type="gate_token.revoked", obj=token, after={"revoked": True}
         )
+    return token
+
+
+def api_token_issue(*, user: Any, name: str, actor: Any) -> tuple[ApiToken, str]:
+    """Create a people-API token acting as `user`; returns (row, raw token), the raw
+    token shown once (only its SHA-256 is stored)."""
+    name = _require_text(name, "name", "A name")
+    if not getattr(user, "is_active", False):
+        raise ValidationFailed("The user is not active.", field="user")
+    raw = "opsp_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name, token_sha256=hash_token(raw), prefix=raw[:12]
+        )
+        audit_record(
+            actor=actor,
+            event_type="api_token.issued",
+            obj=token,
+            after={"name": name, "user": user.get_username()},
+        )
+    return token, raw
+
+
+def token_touch(*, model: type[GateToken] | type[ApiToken], token_id: int, at: Any) -> None:
+    """Record a token's use (`last_used_at`). Bookkeeping, not a state change: one
+    UPDATE, no lock, no audit event; callers throttle it to once a minute."""
+    model.objects.filter(pk=token_id).update(last_used_at=at)
+
+
+def api_token_revoke(*, token_id: int, actor: Any) -> ApiToken:
+    """Revoke a people-API token; its next use is refused. Idempotent."""
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
+        if token is None:
+            raise NotFound("No such API token.", field="token")
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(
+                actor=actor, event_type="api_token.revoked", obj=token, after={"revoked": True}
+            )
     return token
 
 
