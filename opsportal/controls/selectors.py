@@ -14,13 +14,14 @@ so a trigger is visible to the very next read.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from django.utils import timezone
 
 from opsportal.controls.models import Environment, GateToken, KillSwitchEvent, ModeChange
@@ -157,22 +158,63 @@ class GateRead:
     token_touch_due: bool = False
 
 
-def _gate_cursor(conn: Any) -> Any:
-    """On PostgreSQL a server-side-binding cursor whose statement is prepared once
-    per connection (planning the join costs more than running it). Django's own
-    cursors bind client-side and never prepare, so enabling preparation on the
-    connection affects only this cursor. Behind a transaction-pooling PgBouncer
-    older than 1.21, prepared statements break: set `OPSPORTAL_GATE_PREPARED = False`.
-    The cursor is wrapped like Django's own, so queries are logged and counted."""
-    conn.ensure_connection()
-    if conn.vendor != "postgresql" or not getattr(settings, "OPSPORTAL_GATE_PREPARED", True):
-        return conn.cursor()
-    import psycopg
+_GATE_STATEMENT = b"opsportal_gate_v1"
+_GATE_SQL_NUMBERED = _GATE_SQL.replace("%s", "$1", 1).replace("%s", "$2", 1).encode()
 
+
+def _gate_row_libpq(conn: Any, token_sha256: str, slug: str) -> tuple | None:
+    """The gate query straight through libpq (psycopg's `pgconn`), prepared once per
+    connection. The hottest path in the system: psycopg's Python-level cursor
+    machinery costs about as much CPU as the query itself (bench/gate.py,
+    docs/BENCHMARKS.md), and this skips it. libpq releases the GIL while it waits.
+    The query is still logged like Django's when query logging is on (tests, DEBUG).
+    Raises django.db.OperationalError when the database answers with an error."""
+    from psycopg import pq
+
+    conn.ensure_connection()
     raw = conn.connection
-    raw.prepare_threshold = 0
-    cursor = psycopg.Cursor(raw)
-    return conn.make_debug_cursor(cursor) if conn.queries_logged else conn.make_cursor(cursor)
+    pgconn = raw.pgconn
+    # wrap_database_errors: psycopg's exceptions become Django's (DatabaseError...).
+    with conn.wrap_database_errors:
+        if not getattr(raw, "_opsportal_gate_prepared", False):
+            result = pgconn.prepare(_GATE_STATEMENT, _GATE_SQL_NUMBERED)
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                raise OperationalError(_pq_error(result, pgconn))
+            raw._opsportal_gate_prepared = True
+        started = time.monotonic()
+        result = pgconn.exec_prepared(_GATE_STATEMENT, [token_sha256.encode(), slug.encode()])
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            raise OperationalError(_pq_error(result, pgconn))
+    if conn.queries_logged:
+        elapsed = f"{time.monotonic() - started:.3f}"
+        conn.queries_log.append({"sql": f"EXECUTE opsportal_gate_v1 {_GATE_SQL}", "time": elapsed})
+    if result.ntuples == 0:
+        return None
+    env_id, mode, kill_switch, version, token_id, touch_due = (
+        result.get_value(0, i) for i in range(6)
+    )
+    return (
+        int(env_id),
+        mode.decode(),
+        kill_switch.decode(),
+        int(version),
+        int(token_id) if token_id is not None else None,
+        touch_due == b"t",
+    )
+
+
+def _pq_error(result: Any, pgconn: Any) -> str:
+    message = result.error_message or pgconn.error_message or b"gate query failed"
+    return message.decode(errors="replace").strip()
+
+
+def _gate_row_django(conn: Any, token_sha256: str, slug: str) -> tuple | None:
+    """The same query through a Django cursor (SQLite in development, or
+    `OPSPORTAL_GATE_PREPARED = False` behind a transaction-pooling PgBouncer older
+    than 1.21, which breaks prepared statements)."""
+    with conn.cursor() as cursor:
+        cursor.execute(_GATE_SQL, [token_sha256, slug])
+        return cursor.fetchone()
 
 
 def gate_read(slug: str, token_sha256: str, *, conn: Any = None) -> GateRead:
@@ -180,9 +222,10 @@ def gate_read(slug: str, token_sha256: str, *, conn: Any = None) -> GateRead:
     For an unknown slug, whether the token exists at all is not revealed.
     `conn`: the database wrapper to use (default: the default connection)."""
     conn = conn or connections[DEFAULT_DB_ALIAS]
-    with _gate_cursor(conn) as cursor:
-        cursor.execute(_GATE_SQL, [token_sha256, slug])
-        row = cursor.fetchone()
+    if conn.vendor == "postgresql" and getattr(settings, "OPSPORTAL_GATE_PREPARED", True):
+        row = _gate_row_libpq(conn, token_sha256, slug)
+    else:
+        row = _gate_row_django(conn, token_sha256, slug)
     if row is None:
         return GateRead(state=None, token_id=None)
     env_id, mode, kill_switch, version, token_id, touch_due = row

@@ -293,3 +293,15 @@ def test_gate_stream_without_token_is_401_halt(client, env):
 
     assert response.status_code == 401
     assert response.json()["decision"] == "HALT"
+
+
+def test_gate_through_django_cursor_when_prepared_statements_are_off(
+    client, env, token, users, settings
+):
+    settings.OPSPORTAL_GATE_PREPARED = False
+    assert gate(client, "paper", token).json()["decision"] == "ALLOW"
+
+    services.kill_switch_trigger(environment=env, actor=users["operator1"], reason_code="drill")
+
+    assert gate(client, "paper", token).json()["decision"] == "HALT"
+    assert gate(client, "nope", token).status_code == 404
