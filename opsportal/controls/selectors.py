@@ -57,7 +57,9 @@ class GateDecision:
 
 
 def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if value.tzinfo is not dt.UTC:  # timezone.now() is already UTC: skip the conversion
+        value = value.astimezone(dt.UTC)
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 # --- NEUTRAL checks: the clock-drift hook ---
