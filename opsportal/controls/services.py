@@ -76,11 +76,23 @@ def _state(env: Environment) -> dict[str, Any]:
 
 
 def _timeline(incident: Incident | None, *, actor: Any, body: str, metadata: dict) -> None:
+    """A "control" entry on the linked incident. Best effort, in a savepoint: a kill
+    or a rollback must never be undone because the incident's timeline refused an
+    entry (the change itself is in the audit trail either way)."""
     if incident is None:
         return
     from incidents.services import timeline_entry_add
 
-    timeline_entry_add(incident=incident, actor=actor, kind="control", body=body, metadata=metadata)
+    try:
+        with transaction.atomic():
+            timeline_entry_add(
+                incident=incident, actor=actor, kind="control", body=body, metadata=metadata
+            )
+    except (DomainError, DatabaseError) as exc:
+        logger.error(
+            "controls.timeline_entry_failed",
+            extra={"incident": incident.pk, "error": repr(exc)},
+        )
 
 
 def _incident_of_last_trigger(env: Environment) -> Incident | None:
@@ -137,9 +149,9 @@ def kill_switch_trigger(
         )
     note = (note or "").strip()
     is_drill = reason_code == ReasonCode.DRILL
-    now = timezone.now()
     with transaction.atomic():
         env = _locked(environment)
+        now = timezone.now()  # after the lock: the kill's time, not the wait's start
         before = _state(env)
         if env.kill_switch == Environment.KillSwitch.KILLED:
             event = KillSwitchEvent.objects.create(
