@@ -12,8 +12,10 @@ missing: run `load_procedures` and the controls demo first.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from drills.models import DrillRun, DrillSchedule, Procedure
@@ -57,6 +59,7 @@ def seed(*, users: dict[str, Any], stdout: Any) -> None:
         )
         stdout.write(f"drill schedule {slug} on paper ({frequency})")
     _past_failover_drill(paper, users, stdout)
+    _recent_kill_switch_verification(paper, users, stdout)
 
 
 def _past_failover_drill(paper: Environment, users: dict[str, Any], stdout: Any) -> None:
@@ -105,7 +108,46 @@ def _past_failover_drill(paper: Environment, users: dict[str, Any], stdout: Any)
     stdout.write(f"demo failover drill #{run.pk} completed and signed off")
 
 
-def _demo_password() -> str:
-    from django.conf import settings
+def _recent_kill_switch_verification(
+    paper: Environment, users: dict[str, Any], stdout: Any
+) -> None:
+    """A kill-switch verification on `paper` recorded by hand within the last 24 h,
+    so the demo's live transition on paper can pass "kill switch drilled within
+    24 h". Re-seeding after the window has passed records a fresh one."""
+    from drills.selectors import last_kill_switch_drill
 
+    max_age = int(settings.OPSPORTAL_KILL_SWITCH_DRILL_MAX_AGE_SECONDS)
+    if last_kill_switch_drill(paper, since=timezone.now() - dt.timedelta(seconds=max_age)):
+        stdout.write("demo kill-switch verification within the window exists")
+        return
+    procedure = Procedure.objects.filter(slug="kill-switch-verification").first()
+    lead, observer = users.get("operator1"), users.get("operator2")
+    if procedure is None or lead is None or observer is None:
+        return
+    run = drill_run_plan(
+        procedure=procedure,
+        environment=paper,
+        lead=lead,
+        observer=observer,
+        planned_at=timezone.now(),
+        notes="Demo: verification performed by hand and recorded step by step.",
+        actor=lead,
+    )
+    for item in run.prechecks.all():
+        drill_precheck_tick(item_id=item.pk, actor=lead)
+    drill_run_start(run_id=run.pk, actor=lead)
+    for result in run.step_results.select_related("step"):
+        target = result.step.time_target_seconds
+        drill_step_record(
+            result_id=result.pk,
+            actor=lead,
+            outcome="pass",
+            measured_seconds=Decimal(target) / 2 if target else None,
+            observations="Demo record.",
+        )
+    run = drill_run_complete(run_id=run.pk, actor=lead)
+    stdout.write(f"demo kill-switch verification #{run.pk} completed (awaiting sign-off)")
+
+
+def _demo_password() -> str:
     return settings.OPSPORTAL_DEMO_PASSWORD

@@ -57,7 +57,9 @@ def seed(*, users: dict[str, Any], stdout: Any) -> None:
         "Broker disconnection: order router cannot reach the gateway",
         severity="SEV2",
         summary="Heartbeats to the broker gateway stopped; orders queue in the router.",
-        environment=envs.get("paper"),
+        # On valr-live, not paper: an open SEV1/SEV2 blocks going live, and the demo
+        # lets a newcomer try the live transition on paper at once.
+        environment=envs.get("valr-live"),
         detected_at=now - timedelta(minutes=12),
         orders_affected=7,
         affected_systems="order router, broker gateway",
@@ -75,7 +77,7 @@ def seed(*, users: dict[str, Any], stdout: Any) -> None:
             actor=operator,
             incident=inc,
             kind="initial",
-            fields={"impact": "No new orders reach the broker on paper; positions unchanged."},
+            fields={"impact": "No new orders reach the broker on valr-live; positions unchanged."},
         )
         _attach(inc, "p1-1-broker-disconnection", operator, stdout)
 
