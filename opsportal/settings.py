@@ -250,6 +250,11 @@ OPSPORTAL_KILL_SWITCH_DRILL_MAX_AGE_SECONDS = env_int(
 )
 # Gate lease: an engine treats a gate answer older than this as HALT.
 OPSPORTAL_GATE_LEASE_SECONDS = env_int("OPSPORTAL_GATE_LEASE_SECONDS", 5)
+# Gate read as a statement prepared once per connection; set 0 behind a
+# transaction-pooling PgBouncer older than 1.21.
+OPSPORTAL_GATE_PREPARED = env_bool("OPSPORTAL_GATE_PREPARED", default=True)
+# Lifetime of one gate event stream (SSE) before the engine reconnects.
+OPSPORTAL_GATE_STREAM_SECONDS = env_int("OPSPORTAL_GATE_STREAM_SECONDS", 300)
 
 LOGGING = {
     "version": 1,
