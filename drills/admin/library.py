@@ -31,6 +31,7 @@ from drills.models.library import (
 )
 from drills.procedure_files import TOP_KEYS, spec_to_toml
 from drills.services.library import procedure_revise, procedure_version_spec
+from opsportal.admin_mixins import ReadOnlyAdminMixin
 from opsportal.errors import DomainError
 from opsportal.web import deny
 
@@ -78,17 +79,8 @@ def _changes(document: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-class _ReadOnly:
+class _ReadOnly(ReadOnlyAdminMixin):
     """Nobody adds, changes or deletes library records through admin forms."""
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 class ProcedureStepInline(_ReadOnly, admin.TabularInline):

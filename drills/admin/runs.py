@@ -26,18 +26,12 @@ from drills.services.schedules import (
     drill_schedule_mark_due,
     drill_schedule_update,
 )
+from opsportal.admin_mixins import ReadOnlyAdminMixin
 from opsportal.errors import DomainError
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(DrillSchedule)

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from opsportal.accounts.roles import ROLES
+from opsportal.admin_mixins import ReadOnlyAdminMixin
 from opsportal.approvals.models import Approval, ApprovalPolicy, ApprovalRequest
 from opsportal.approvals.services import approval_policy_save
 from opsportal.errors import DomainError
@@ -69,15 +70,8 @@ class ApprovalPolicyAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 class ApprovalInline(admin.TabularInline):
