@@ -39,3 +39,71 @@ def user_ensure(
                 after={"username": username, "roles": sorted(roles), "is_staff": is_staff},
             )
         return user, created
+
+
+_AUDITED_USER_FIELDS = (
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+)
+
+
+def user_admin_save(
+    *, actor: Any, user: User, created: bool, changed_fields: Iterable[str]
+) -> User:
+    """Save a user edited in the admin and audit what changed (never the password
+    hash: a password change is recorded as `password_changed`).
+
+    The admin's forms validate the input; this records it. Role (group) changes are
+    audited separately by `user_roles_audit`, after the admin has saved them.
+    """
+    changed = [f for f in changed_fields if f in _AUDITED_USER_FIELDS]
+    password_changed = "password" in changed_fields or "password1" in changed_fields
+    with transaction.atomic():
+        before = None
+        if not created:
+            before = (
+                User.objects.select_for_update()
+                .filter(pk=user.pk)
+                .values(*_AUDITED_USER_FIELDS)
+                .first()
+            )
+        user.save()
+        audit_record(
+            actor=actor,
+            event_type="user.created" if created else "user.changed",
+            obj=user,
+            before={f: before[f] for f in changed} if before else None,
+            after={
+                **{f: getattr(user, f) for f in (changed if before else _AUDITED_USER_FIELDS)},
+                **({"password_changed": True} if password_changed and not created else {}),
+            },
+        )
+    return user
+
+
+def user_roles_audit(*, actor: Any, user: User, before: set[str]) -> None:
+    """Audit a change of `user`'s groups made by the admin (`before`: group names
+    before the save). Records nothing when the roles did not change."""
+    after = set(user.groups.values_list("name", flat=True))
+    if after == before:
+        return
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            event_type="user.roles_changed",
+            obj=user,
+            before={"roles": sorted(before)},
+            after={"roles": sorted(after)},
+        )
+
+
+def user_password_changed_audit(*, actor: Any, user_id: int) -> None:
+    """Record that an admin set `user_id`'s password (the caller holds the transaction
+    that saved it; the hash itself is never recorded)."""
+    user = User.objects.get(pk=user_id)
+    audit_record(actor=actor, event_type="user.password_changed", obj=user)

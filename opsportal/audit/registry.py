@@ -46,4 +46,7 @@ register(
     ("auth.login_failed", "Sign-in failed"),
     ("auth.logout", "Signed out"),
     ("user.created", "User created"),
+    ("user.changed", "User changed"),
+    ("user.roles_changed", "User roles changed"),
+    ("user.password_changed", "User password set by an admin"),
 )
