@@ -55,3 +55,23 @@ def test_request_id_is_echoed(client):
     response = client.get("/health", HTTP_X_REQUEST_ID="abc-123")
 
     assert response["X-Request-ID"] == "abc-123"
+
+
+@pytest.mark.django_db
+def test_a_user_without_a_role_is_told_to_ask_an_admin(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="newcomer"))
+
+    response = client.get("/")
+
+    assert response.status_code == 403
+    assert "no role yet" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_unknown_pages_answer_a_readable_404(client_for):
+    response = client_for("operator1").get("/incidents/999999/")
+
+    assert response.status_code == 404
+    assert "Not found" in response.content.decode()
