@@ -4,11 +4,12 @@ with `{"error": {"code", "message", "field"}}` (opsportal.errors)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -124,59 +125,65 @@ class ApprovalRequestDetailApi(APIView):
         return _detail(request, pk)
 
 
-class ApprovalGrantApi(APIView):
+class _ApprovalActionApi(APIView):
+    """POST a decision or change on one request: the body is validated by
+    `input_serializer`, whose fields are exactly the keyword arguments `service`
+    takes besides request_id and actor; answers with the request as it now is."""
+
+    input_serializer: type[serializers.Serializer]
+    service: Callable[..., Any]
+
+    def act(self, request: Request, pk: int) -> Response:
+        approval_request_for(request.user, pk)
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        self.service(request_id=pk, actor=request.user, **data.validated_data)
+        return _detail(request, pk)
+
+
+class ApprovalGrantApi(_ApprovalActionApi):
     """Approve with the payload hash you reviewed and your password (step-up)."""
 
     required_permission = "approvals.decide_approvalrequest"
+    input_serializer = s.ApproveInput
+    service = staticmethod(services.approval_grant)
 
     @extend_schema(request=s.ApproveInput, responses=s.ApprovalRequestDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        approval_request_for(request.user, pk)
-        data = s.ApproveInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.approval_grant(request_id=pk, actor=request.user, **data.validated_data)
-        return _detail(request, pk)
+        return self.act(request, pk)
 
 
-class ApprovalRejectApi(APIView):
+class ApprovalRejectApi(_ApprovalActionApi):
     """Reject (a veto, final) with a reason and your password."""
 
     required_permission = "approvals.decide_approvalrequest"
+    input_serializer = s.RejectInput
+    service = staticmethod(services.approval_reject)
 
     @extend_schema(request=s.RejectInput, responses=s.ApprovalRequestDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        approval_request_for(request.user, pk)
-        data = s.RejectInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.approval_reject(request_id=pk, actor=request.user, **data.validated_data)
-        return _detail(request, pk)
+        return self.act(request, pk)
 
 
-class ApprovalCancelApi(APIView):
+class ApprovalCancelApi(_ApprovalActionApi):
     """The requester withdraws their pending request."""
 
     required_permission = "approvals.add_approvalrequest"
+    input_serializer = s.CancelInput
+    service = staticmethod(services.approval_cancel)
 
     @extend_schema(request=s.CancelInput, responses=s.ApprovalRequestDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        approval_request_for(request.user, pk)
-        data = s.CancelInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.approval_cancel(request_id=pk, actor=request.user, **data.validated_data)
-        return _detail(request, pk)
+        return self.act(request, pk)
 
 
-class ApprovalAmendApi(APIView):
+class ApprovalAmendApi(_ApprovalActionApi):
     """The requester replaces the payload; approvals given so far stop counting."""
 
     required_permission = "approvals.add_approvalrequest"
+    input_serializer = s.AmendInput
+    service = staticmethod(services.approval_request_amend)
 
     @extend_schema(request=s.AmendInput, responses=s.ApprovalRequestDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        approval_request_for(request.user, pk)
-        data = s.AmendInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.approval_request_amend(
-            request_id=pk, actor=request.user, payload=data.validated_data["payload"]
-        )
-        return _detail(request, pk)
+        return self.act(request, pk)
