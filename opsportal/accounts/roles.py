@@ -23,9 +23,8 @@ AUDITOR = "auditor"
 ADMIN = "admin"
 ROLES = (OPERATOR, INCIDENT_COMMANDER, RISK_OFFICER, AUDITOR, ADMIN)
 
-# Apps whose permissions.py may declare ROLE_GRANTS, and whose view_* perms the
-# auditor reads.
-PORTAL_APPS = ("accounts", "audit", "controls", "approvals", "incidents", "drills")
+# The portal's apps: each one's permissions.py may declare ROLE_GRANTS, and the
+# auditor reads every view_* permission of these apps.
 _PERMISSION_MODULES = {
     "accounts": "opsportal.accounts.permissions",
     "audit": "opsportal.audit.permissions",
@@ -34,6 +33,7 @@ _PERMISSION_MODULES = {
     "incidents": "incidents.permissions",
     "drills": "drills.permissions",
 }
+PORTAL_APPS = tuple(_PERMISSION_MODULES)
 AUDITOR_EXTRA = ["audit.export_auditevent", "django_celery_beat.view_periodictask"]
 
 
