@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from django.utils import timezone
+from psycopg import pq
 
 from opsportal.controls.models import Environment, GateToken, KillSwitchEvent, ModeChange
 from opsportal.errors import NotFound
@@ -161,6 +162,7 @@ class GateRead:
 
 
 _GATE_STATEMENT = b"opsportal_gate_v1"
+_COMMAND_OK, _TUPLES_OK = pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK
 _GATE_SQL_NUMBERED = _GATE_SQL.replace("%s", "$1", 1).replace("%s", "$2", 1).encode()
 
 
@@ -171,37 +173,36 @@ def _gate_row_libpq(conn: Any, token_sha256: str, slug: str) -> tuple | None:
     docs/BENCHMARKS.md), and this skips it. libpq releases the GIL while it waits.
     The query is still logged like Django's when query logging is on (tests, DEBUG).
     Raises django.db.OperationalError when the database answers with an error."""
-    from psycopg import pq
-
-    conn.ensure_connection()
+    if conn.connection is None:  # ensure_connection() costs a few µs even when connected
+        conn.ensure_connection()
     raw = conn.connection
     pgconn = raw.pgconn
+    logged = conn.queries_logged
     # wrap_database_errors: psycopg's exceptions become Django's (DatabaseError...).
     with conn.wrap_database_errors:
         if not getattr(raw, "_opsportal_gate_prepared", False):
             result = pgconn.prepare(_GATE_STATEMENT, _GATE_SQL_NUMBERED)
-            if result.status != pq.ExecStatus.COMMAND_OK:
+            if result.status != _COMMAND_OK:
                 raise OperationalError(_pq_error(result, pgconn))
             raw._opsportal_gate_prepared = True
-        started = time.monotonic()
+        started = time.monotonic() if logged else 0.0
         result = pgconn.exec_prepared(_GATE_STATEMENT, [token_sha256.encode(), slug.encode()])
-        if result.status != pq.ExecStatus.TUPLES_OK:
+        if result.status != _TUPLES_OK:
             raise OperationalError(_pq_error(result, pgconn))
-    if conn.queries_logged:
+    if logged:
         elapsed = f"{time.monotonic() - started:.3f}"
         conn.queries_log.append({"sql": f"EXECUTE opsportal_gate_v1 {_GATE_SQL}", "time": elapsed})
     if result.ntuples == 0:
         return None
-    env_id, mode, kill_switch, version, token_id, touch_due = (
-        result.get_value(0, i) for i in range(6)
-    )
+    value = result.get_value
+    token_id = value(0, 4)
     return (
-        int(env_id),
-        mode.decode(),
-        kill_switch.decode(),
-        int(version),
+        int(value(0, 0)),
+        value(0, 1).decode(),
+        value(0, 2).decode(),
+        int(value(0, 3)),
         int(token_id) if token_id is not None else None,
-        touch_due == b"t",
+        value(0, 5) == b"t",
     )
 
 
