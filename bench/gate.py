@@ -7,7 +7,8 @@ What it does (loopback only, bounded in time and count):
 
 1. Creates (if missing) and migrates the PostgreSQL database `opsportal_bench` on
    127.0.0.1, seeds an environment `bench`, two users and a gate token.
-2. Starts gunicorn on 127.0.0.1 (a free port; gthread workers, keep-alive) serving
+2. Starts gunicorn on 127.0.0.1 (a free port; gthread workers, keep-alive; one worker
+   per server CPU and a thread for every client unless told otherwise) serving
    `bench.wsgi`: the portal's own settings and URLs plus `/api/v1/environments/<slug>/bare`, a
    bare Django JSON view with a body of the same size. Same server, same middleware.
 3. Throughput: `--clients` client processes, each one keep-alive `http.client`
@@ -21,9 +22,31 @@ What it does (loopback only, bounded in time and count):
    number of stale reads (sent after the commit, answering an older version).
    Target: zero stale reads.
 
+Topology (`--topology`). In production the engines, the portal and PostgreSQL are
+on different hosts, so the CPU the gate costs the portal server is its own Python
+work and its side of one database round trip. On one machine everything competes for
+the same CPUs unless it is kept apart:
+
+- `isolated` (default when there are two CPUs or more and this process may set the
+  affinity of PostgreSQL's backends, i.e. runs as root or as postgres): gunicorn is
+  pinned to the first half of the CPUs (one of two), the load clients, pollers and the benchmark database's
+  PostgreSQL backends (the backends serving `opsportal_bench`, pinned as they appear;
+  nothing else of the cluster is touched) to the others. The portal server's CPU is
+  then the bottleneck, as on a web host, and the ratio measures what the gate costs
+  the server.
+- `shared`: nothing pinned; server, clients and PostgreSQL share every CPU, so the
+  gate is also charged for PostgreSQL's work and for the context switches between
+  all of them, which a web host with a remote database does not pay. Reported for
+  comparison.
+
+Each measured window also reads the CPU time (user + system, from /proc) that the
+gunicorn processes and the benchmark database's backends used, per request: the
+server's own cost of a gate read, less noisy than throughput on a shared VM.
+
 Clients are Python processes (not threads: the GIL would cap the client, not the
 server). Times are time.monotonic(), which is system-wide on Linux, so stamps from
-different processes compare.
+different processes compare; the measured window starts at the same instant for
+every client and for the CPU sampler.
 
 `--server-python` runs gunicorn with another interpreter (default: this one); it
 needs gunicorn installed (`make install` does, from pyproject.toml).
@@ -41,6 +64,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -141,7 +165,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(python: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_server(
+    python: str, port: int, workers: int, threads: int, cpus: set[int] | None = None
+) -> subprocess.Popen:
+    """gunicorn serving bench.wsgi on 127.0.0.1:`port`, pinned to `cpus` (all when
+    None); returns once /health answers."""
     env = {**os.environ, **SERVER_ENV, "PYTHONPATH": str(ROOT)}
     cmd = [
         python,
@@ -161,7 +189,16 @@ def start_server(python: str, port: int, workers: int, threads: int) -> subproce
         "--log-level",
         "warning",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+    # The affinity is set in the child before gunicorn starts, so every worker it
+    # forks inherits it (os.sched_setaffinity is async-signal-safe enough: one syscall).
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+    proc = subprocess.Popen(  # noqa: S603
+        cmd,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        preexec_fn=pin,  # noqa: PLW1509
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -189,12 +226,14 @@ def stop_server(proc: subprocess.Popen) -> None:
 # --- clients (run in child processes) --------------------------------------------------
 
 
-def load_client(port: int, path: str, headers: dict, warmup: float, seconds: float, out) -> None:
+def load_client(
+    port: int, path: str, headers: dict, measure_from: float, seconds: float, out
+) -> None:
+    """Send requests back to back until `measure_from + seconds` (monotonic clock);
+    keep the latencies of those sent from `measure_from` on."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     latencies: list[float] = []
     errors = 0
-    start = time.monotonic()
-    measure_from = start + warmup
     end = measure_from + seconds
     while True:
         t0 = time.monotonic()
@@ -237,6 +276,124 @@ def poll_client(port: int, path: str, headers: dict, stop_at: float, out) -> Non
     out.put(reads)
 
 
+# --- CPU placement and accounting ---------------------------------------------------
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by process `pid` (all its threads); 0.0
+    once it has gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (proc(5))
+
+
+def child_pids(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def may_pin_postgres() -> bool:
+    """Whether this process may set the CPU affinity of PostgreSQL's backends."""
+    import pwd
+
+    uid = os.geteuid()
+    return uid == 0 or pwd.getpwuid(uid).pw_name == "postgres"
+
+
+def split_cpus() -> tuple[set[int], set[int]]:
+    """(server CPUs, everything else): the first half of this process's CPUs, at
+    least one, for gunicorn; the rest for clients and the database's backends."""
+    cpus = sorted(os.sched_getaffinity(0))
+    half = max(1, len(cpus) // 2)
+    return set(cpus[:half]), set(cpus[half:])
+
+
+class BackendWatch:
+    """The PostgreSQL backends serving the benchmark database (`DB_NAME`), found in
+    pg_stat_activity every 0.2 s by a thread. With `pin_to`, each new backend is
+    pinned to those CPUs (the isolated topology); backends of other databases, and
+    the cluster's own processes, are never touched."""
+
+    def __init__(self, pin_to: set[int] | None):
+        self.pin_to = pin_to
+        self.pids: set[int] = set()
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._scan_once()  # raise at once if pinning is refused
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _scan_once(self, conn=None) -> None:
+        import psycopg
+
+        own = conn or psycopg.connect(dbname="postgres", autocommit=True, **PG)
+        try:
+            rows = own.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
+            ).fetchall()
+        finally:
+            if conn is None:
+                own.close()
+        for (pid,) in rows:
+            if pid in self.pids:
+                continue
+            if self.pin_to:
+                try:
+                    os.sched_setaffinity(pid, self.pin_to)
+                except ProcessLookupError:
+                    continue
+            self.pids.add(pid)
+
+    def _run(self) -> None:
+        import psycopg
+
+        try:
+            with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
+                while not self._stop.wait(0.2):
+                    self._scan_once(conn)
+        except Exception as exc:  # noqa: BLE001 - reported by CpuMeter.since
+            self.error = exc
+
+
+class CpuMeter:
+    """CPU seconds used by the gunicorn processes (master and workers) and by the
+    benchmark database's backends between two snapshots."""
+
+    def __init__(self, server_pid: int, backends: BackendWatch):
+        self.server_pid = server_pid
+        self.backends = backends
+
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        server = [self.server_pid, *child_pids(self.server_pid)]
+        return {
+            "server": {pid: cpu_seconds(pid) for pid in server},
+            "database": {pid: cpu_seconds(pid) for pid in set(self.backends.pids)},
+        }
+
+    def since(self, before: dict[str, dict[int, float]]) -> dict[str, float]:
+        if self.backends.error is not None:
+            raise SystemExit(f"watching PostgreSQL's backends failed: {self.backends.error}")
+        after = self.snapshot()
+        return {
+            group: sum(cpu - before[group].get(pid, 0.0) for pid, cpu in after[group].items())
+            for group in after
+        }
+
+
 # --- measurements ---------------------------------------------------------------------
 
 
@@ -245,15 +402,30 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(port: int, path: str, headers: dict, clients: int, warmup: float, seconds: float):
+def measure(
+    port: int,
+    path: str,
+    headers: dict,
+    clients: int,
+    warmup: float,
+    seconds: float,
+    cpu: CpuMeter,
+) -> dict:
+    """One round for one path: `clients` processes, a warm-up, then `seconds` measured;
+    the CPU meter reads the same window."""
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
+    measure_from = time.monotonic() + warmup
     procs = [
-        ctx.Process(target=load_client, args=(port, path, headers, warmup, seconds, out))
+        ctx.Process(target=load_client, args=(port, path, headers, measure_from, seconds, out))
         for _ in range(clients)
     ]
     for p in procs:
         p.start()
+    time.sleep(max(0.0, measure_from - time.monotonic()))
+    before = cpu.snapshot()
+    time.sleep(max(0.0, measure_from + seconds - time.monotonic()))
+    used = cpu.since(before)
     results = [out.get(timeout=warmup + seconds + 60) for _ in procs]
     for p in procs:
         p.join(10)
@@ -267,6 +439,9 @@ def measure(port: int, path: str, headers: dict, clients: int, warmup: float, se
         "rps": len(latencies) / seconds,
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
+        # CPU time (user + system) per answered request, in microseconds.
+        "server_cpu_us": used["server"] / len(latencies) * 1e6,
+        "database_cpu_us": used["database"] / len(latencies) * 1e6,
     }
 
 
@@ -331,14 +506,23 @@ def visibility(port: int, token: str, env, operator, risk, trials: int, pollers:
     }
 
 
+def default_topology() -> str:
+    can_isolate = len(os.sched_getaffinity(0)) >= 2 and may_pin_postgres()
+    return "isolated" if can_isolate else "shared"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=2, help="alternating bare/gate rounds")
     parser.add_argument("--clients", type=int, default=4, help="client processes")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=2, help="threads per worker")
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn workers (default: one per server CPU)"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="threads per worker (default: enough for every client)"
+    )
     parser.add_argument("--trials", type=int, default=20, help="kill-switch triggers")
     parser.add_argument("--pollers", type=int, default=2, help="gate pollers during trials")
     parser.add_argument("--server-python", default=sys.executable)
@@ -347,35 +531,58 @@ def main() -> None:
         default="127.0.0.1",
         help="PostgreSQL host for the portal, e.g. /var/run/postgresql for the Unix socket",
     )
+    parser.add_argument(
+        "--topology",
+        choices=["isolated", "shared"],
+        default=default_topology(),
+        help="isolated: gunicorn on its own CPU(s), clients and the database's backends on "
+        "the others; shared: nothing pinned (default: isolated where possible)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    if args.seconds > 60 or args.rounds > 5 or args.trials > 100 or args.clients > 32:
-        raise SystemExit("refusing: keep the benchmark bounded (seconds<=60, rounds<=5, ...)")
+    if args.seconds > 60 or args.rounds > 10 or args.trials > 100 or args.clients > 32:
+        raise SystemExit("refusing: keep the benchmark bounded (seconds<=60, rounds<=10, ...)")
+    if args.topology == "isolated":
+        if len(os.sched_getaffinity(0)) < 2 or not may_pin_postgres():
+            raise SystemExit(
+                "--topology isolated needs two CPUs and the right to pin PostgreSQL's "
+                "backends (root or postgres); use --topology shared"
+            )
+        server_cpus, other_cpus = split_cpus()
+        os.sched_setaffinity(0, other_cpus)  # inherited by the clients and pollers
+    else:
+        server_cpus = other_cpus = None
+    # One worker per CPU the server has (a second process on the same CPU only adds
+    # context switches), and a thread for every client connection.
+    args.workers = args.workers or len(server_cpus or os.sched_getaffinity(0))
+    args.threads = args.threads or max(1, -(-args.clients // args.workers))
 
     ensure_database()
     host = args.database_host.replace("/", "%2F")
     SERVER_ENV["DATABASE_URL"] = f"postgres://postgres@{host}:5432/{DB_NAME}"
+    backends = BackendWatch(pin_to=other_cpus)
+    backends.start()
     django_setup()
     migrate()
     token, env, operator, risk = seed()
     recover(env, operator, risk)
     port = free_port()
-    server = start_server(args.server_python, port, args.workers, args.threads)
+    server = start_server(args.server_python, port, args.workers, args.threads, server_cpus)
+    cpu = CpuMeter(server.pid, backends)
     try:
         gate_path = f"/api/v1/environments/{ENV_SLUG}/gate"
         bare_path = f"/api/v1/environments/{ENV_SLUG}/bare"
         auth = {"Authorization": f"Bearer {token}"}
         runs: dict[str, list[dict]] = {"bare": [], "gate": []}
         for _ in range(args.rounds):
-            runs["bare"].append(
-                measure(port, bare_path, {}, args.clients, args.warmup, args.seconds)
-            )
-            runs["gate"].append(
-                measure(port, gate_path, auth, args.clients, args.warmup, args.seconds)
-            )
+            for name, path, headers in (("bare", bare_path, {}), ("gate", gate_path, auth)):
+                runs[name].append(
+                    measure(port, path, headers, args.clients, args.warmup, args.seconds, cpu)
+                )
         vis = visibility(port, token, env, operator, risk, args.trials, args.pollers)
     finally:
         stop_server(server)
+        backends.stop()
 
     def summary(name: str) -> dict:
         rs = runs[name]
@@ -383,11 +590,14 @@ def main() -> None:
             "rps": statistics.mean(r["rps"] for r in rs),
             "p50_ms": statistics.mean(r["p50_ms"] for r in rs),
             "p99_ms": statistics.mean(r["p99_ms"] for r in rs),
+            "server_cpu_us": statistics.median(r["server_cpu_us"] for r in rs),
+            "database_cpu_us": statistics.median(r["database_cpu_us"] for r in rs),
             "errors": sum(r["errors"] for r in rs),
             "rounds": rs,
         }
 
     bare, gate = summary("bare"), summary("gate")
+    pairs = list(zip(runs["bare"], runs["gate"], strict=True))
     result = {
         "config": {
             "seconds": args.seconds,
@@ -395,6 +605,9 @@ def main() -> None:
             "clients": args.clients,
             "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
             "cpus": os.cpu_count(),
+            "topology": args.topology,
+            "server_cpus": sorted(server_cpus) if server_cpus else None,
+            "client_and_database_cpus": sorted(other_cpus) if other_cpus else None,
             "database_host": args.database_host,
         },
         "bare": bare,
@@ -402,24 +615,34 @@ def main() -> None:
         "ratio": gate["rps"] / bare["rps"],
         # Each round measures bare then gate back to back, so a round's ratio is the
         # least exposed to load that drifts during the run.
-        "round_ratios": [
-            g["rps"] / b["rps"] for b, g in zip(runs["bare"], runs["gate"], strict=True)
-        ],
+        "round_ratios": [g["rps"] / b["rps"] for b, g in pairs],
+        # Server CPU per request, bare / gate: the throughput ratio the server's CPU
+        # alone allows.
+        "round_cpu_ratios": [b["server_cpu_us"] / g["server_cpu_us"] for b, g in pairs],
         "visibility": vis,
     }
-    print(
-        f"bare  {bare['rps']:8.0f} req/s  p50 {bare['p50_ms']:.2f} ms  p99 {bare['p99_ms']:.2f} ms"
-    )
-    print(
-        f"gate  {gate['rps']:8.0f} req/s  p50 {gate['p50_ms']:.2f} ms  p99 {gate['p99_ms']:.2f} ms"
-    )
+    if server_cpus:
+        print(
+            f"topology isolated: gunicorn on CPU {sorted(server_cpus)}, clients and the "
+            f"database's backends on CPU {sorted(other_cpus)}"
+        )
+    else:
+        print("topology shared: nothing pinned")
+    for name, r in (("bare", bare), ("gate", gate)):
+        print(
+            f"{name}  {r['rps']:8.0f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms"
+            f"  server CPU {r['server_cpu_us']:.0f} us/req"
+            f"  database CPU {r['database_cpu_us']:.0f} us/req"
+        )
     print(f"ratio gate/bare {result['ratio']:.2f} (target >= 0.80)")
-    ratios = result["round_ratios"]
-    print(
-        "per-round ratios "
-        + ", ".join(f"{r:.2f}" for r in ratios)
-        + f"; median {statistics.median(ratios):.2f}"
-    )
+    labels = (("per-round ratios", "round_ratios"), ("server CPU ratios", "round_cpu_ratios"))
+    for label, key in labels:
+        values = result[key]
+        print(
+            f"{label} "
+            + ", ".join(f"{r:.2f}" for r in values)
+            + f"; median {statistics.median(values):.2f}"
+        )
     halt = vis["commit_to_first_halt_ms"]
     print(
         f"trigger->first HALT read: p50 {halt['p50']:.2f} ms, max {halt['max']:.2f} ms over "
