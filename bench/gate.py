@@ -8,7 +8,7 @@ What it does (loopback only, bounded in time and count):
 1. Creates (if missing) and migrates the PostgreSQL database `opsportal_bench` on
    127.0.0.1, seeds an environment `bench`, two users and a gate token.
 2. Starts gunicorn on 127.0.0.1 (a free port; gthread workers, keep-alive; one worker
-   per server CPU and a thread for every client unless told otherwise) serving
+   per server CPU with two threads unless told otherwise) serving
    `bench.wsgi`: the portal's own settings and URLs plus `/api/v1/environments/<slug>/bare`, a
    bare Django JSON view with a body of the same size. Same server, same middleware.
 3. Throughput: `--clients` client processes, each one keep-alive `http.client`
@@ -29,11 +29,11 @@ the same CPUs unless it is kept apart:
 
 - `isolated` (default when there are two CPUs or more and this process may set the
   affinity of PostgreSQL's backends, i.e. runs as root or as postgres): gunicorn is
-  pinned to the first half of the CPUs (one of two), the load clients, pollers and the benchmark database's
-  PostgreSQL backends (the backends serving `opsportal_bench`, pinned as they appear;
-  nothing else of the cluster is touched) to the others. The portal server's CPU is
-  then the bottleneck, as on a web host, and the ratio measures what the gate costs
-  the server.
+  pinned to the first half of the CPUs (one of two); the load clients, the pollers
+  and the benchmark database's PostgreSQL backends (those serving `opsportal_bench`,
+  pinned as they appear; nothing else of the cluster is touched) to the others.
+  The portal server's CPU is then the bottleneck, as on a web host, and the ratio
+  measures what the gate costs the server.
 - `shared`: nothing pinned; server, clients and PostgreSQL share every CPU, so the
   gate is also charged for PostgreSQL's work and for the context switches between
   all of them, which a web host with a remote database does not pay. Reported for
@@ -520,9 +520,7 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, help="gunicorn workers (default: one per server CPU)"
     )
-    parser.add_argument(
-        "--threads", type=int, help="threads per worker (default: enough for every client)"
-    )
+    parser.add_argument("--threads", type=int, default=2, help="threads per worker")
     parser.add_argument("--trials", type=int, default=20, help="kill-switch triggers")
     parser.add_argument("--pollers", type=int, default=2, help="gate pollers during trials")
     parser.add_argument("--server-python", default=sys.executable)
@@ -552,10 +550,10 @@ def main() -> None:
         os.sched_setaffinity(0, other_cpus)  # inherited by the clients and pollers
     else:
         server_cpus = other_cpus = None
-    # One worker per CPU the server has (a second process on the same CPU only adds
-    # context switches), and a thread for every client connection.
+    # One worker per CPU the server has, two threads each: the configuration in which
+    # the gate itself is fastest here (docs/BENCHMARKS.md: more threads per worker
+    # add GIL hand-offs at every database wait; more workers add process switches).
     args.workers = args.workers or len(server_cpus or os.sched_getaffinity(0))
-    args.threads = args.threads or max(1, -(-args.clients // args.workers))
 
     ensure_database()
     host = args.database_host.replace("/", "%2F")
