@@ -550,9 +550,9 @@ def main() -> None:
         os.sched_setaffinity(0, other_cpus)  # inherited by the clients and pollers
     else:
         server_cpus = other_cpus = None
-    # One worker per CPU the server has, two threads each: the configuration in which
-    # the gate itself is fastest here (docs/BENCHMARKS.md: more threads per worker
-    # add GIL hand-offs at every database wait; more workers add process switches).
+    # One worker per CPU the server has, two threads each: the gate is fastest with
+    # one worker per CPU and 2-4 threads; 8 threads, or more workers than CPUs, slow it
+    # (docs/BENCHMARKS.md, "Server configuration").
     args.workers = args.workers or len(server_cpus or os.sched_getaffinity(0))
 
     ensure_database()
