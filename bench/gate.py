@@ -190,14 +190,15 @@ def start_server(
         "warning",
     ]
     # The affinity is set in the child before gunicorn starts, so every worker it
-    # forks inherits it (os.sched_setaffinity is async-signal-safe enough: one syscall).
+    # forks inherits it. preexec_fn is unsafe in a process with threads: call this
+    # before starting any.
     pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     proc = subprocess.Popen(  # noqa: S603
         cmd,
         cwd=ROOT,
         env=env,
         start_new_session=True,
-        preexec_fn=pin,  # noqa: PLW1509
+        preexec_fn=pin,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -558,14 +559,20 @@ def main() -> None:
     ensure_database()
     host = args.database_host.replace("/", "%2F")
     SERVER_ENV["DATABASE_URL"] = f"postgres://postgres@{host}:5432/{DB_NAME}"
-    backends = BackendWatch(pin_to=other_cpus)
-    backends.start()
     django_setup()
     migrate()
     token, env, operator, risk = seed()
     recover(env, operator, risk)
     port = free_port()
     server = start_server(args.server_python, port, args.workers, args.threads, server_cpus)
+    # Started after the server: start_server forks with a preexec hook, which must not
+    # run while this process has other threads.
+    backends = BackendWatch(pin_to=other_cpus)
+    try:
+        backends.start()
+    except BaseException:
+        stop_server(server)
+        raise
     cpu = CpuMeter(server.pid, backends)
     try:
         gate_path = f"/api/v1/environments/{ENV_SLUG}/gate"
