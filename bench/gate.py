@@ -301,12 +301,14 @@ def child_pids(pid: int) -> list[int]:
         return []
 
 
-def may_pin_postgres() -> bool:
-    """Whether this process may set the CPU affinity of PostgreSQL's backends."""
+def can_isolate() -> bool:
+    """Whether the isolated topology is possible: two CPUs or more, and the right to
+    set the CPU affinity of PostgreSQL's backends (root or the postgres user)."""
     import pwd
 
     uid = os.geteuid()
-    return uid == 0 or pwd.getpwuid(uid).pw_name == "postgres"
+    may_pin = uid == 0 or pwd.getpwuid(uid).pw_name == "postgres"
+    return len(os.sched_getaffinity(0)) >= 2 and may_pin
 
 
 def split_cpus() -> tuple[set[int], set[int]]:
@@ -327,28 +329,26 @@ class BackendWatch:
         self.pin_to = pin_to
         self.pids: set[int] = set()
         self.error: BaseException | None = None
+        self._conn = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> None:
-        self._scan_once()  # raise at once if pinning is refused
-        self._thread.start()
+        import psycopg
+
+        self._conn = psycopg.connect(dbname="postgres", autocommit=True, **PG)
+        self._scan()  # raise at once if pinning is refused
+        self._thread.start()  # from here on only the thread uses the connection
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(5)
+        self._conn.close()
 
-    def _scan_once(self, conn=None) -> None:
-        import psycopg
-
-        own = conn or psycopg.connect(dbname="postgres", autocommit=True, **PG)
-        try:
-            rows = own.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
-            ).fetchall()
-        finally:
-            if conn is None:
-                own.close()
+    def _scan(self) -> None:
+        rows = self._conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
+        ).fetchall()
         for (pid,) in rows:
             if pid in self.pids:
                 continue
@@ -360,12 +360,9 @@ class BackendWatch:
             self.pids.add(pid)
 
     def _run(self) -> None:
-        import psycopg
-
         try:
-            with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
-                while not self._stop.wait(0.2):
-                    self._scan_once(conn)
+            while not self._stop.wait(0.2):
+                self._scan()
         except Exception as exc:  # noqa: BLE001 - reported by CpuMeter.since
             self.error = exc
 
@@ -507,11 +504,6 @@ def visibility(port: int, token: str, env, operator, risk, trials: int, pollers:
     }
 
 
-def default_topology() -> str:
-    can_isolate = len(os.sched_getaffinity(0)) >= 2 and may_pin_postgres()
-    return "isolated" if can_isolate else "shared"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per run")
@@ -533,7 +525,7 @@ def main() -> None:
     parser.add_argument(
         "--topology",
         choices=["isolated", "shared"],
-        default=default_topology(),
+        default="isolated" if can_isolate() else "shared",
         help="isolated: gunicorn on its own CPU(s), clients and the database's backends on "
         "the others; shared: nothing pinned (default: isolated where possible)",
     )
@@ -542,7 +534,7 @@ def main() -> None:
     if args.seconds > 60 or args.rounds > 10 or args.trials > 100 or args.clients > 32:
         raise SystemExit("refusing: keep the benchmark bounded (seconds<=60, rounds<=10, ...)")
     if args.topology == "isolated":
-        if len(os.sched_getaffinity(0)) < 2 or not may_pin_postgres():
+        if not can_isolate():
             raise SystemExit(
                 "--topology isolated needs two CPUs and the right to pin PostgreSQL's "
                 "backends (root or postgres); use --topology shared"
