@@ -1,6 +1,6 @@
 """Drill runs API under /api/v1/drills/ (session or token authenticated). Every write
 calls one service; refusals come back as `{"error": {"code", "message", "field"}}`
-with 400/403/404/409 (opsportal.errors)."""
+with 400/403/404/409 (opsportal.core.errors)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from drills import selectors
 from drills import serializers as s
 from drills.services.runs import drill_step_record
 from drills.services.signoffs import signoff_sign
-from opsportal.errors import NotFound
+from opsportal.core.errors import NotFound
 
 
 class DrillRunListApi(generics.ListAPIView):

@@ -20,7 +20,7 @@ from django.urls import path
 from django.views.generic import TemplateView
 
 from drills.models import Procedure, ProcedureVersion
-from opsportal.web import PortalPermissionMixin
+from opsportal.core.web import PortalPermissionMixin
 
 VIEW = "drills.view_procedureversion"
 

@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from opsportal.errors import ValidationFailed
+from opsportal.core.errors import ValidationFailed
 
 KINDS = ("incident_playbook", "drill", "checklist", "transition", "rollback")
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")

@@ -20,7 +20,7 @@ from drills.models.runs import (
     DrillSchedule,
     DrillStepResult,
 )
-from opsportal.errors import NotFound
+from opsportal.core.errors import NotFound
 
 # Procedures whose trigger/recovery steps the portal can time itself.
 KILL_SWITCH_DRILL = "kill-switch-drill"

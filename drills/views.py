@@ -45,8 +45,8 @@ from drills.services.signoffs import (
     signoff_sign,
     signoffs_for,
 )
-from opsportal.errors import NotFound
-from opsportal.web import PortalPermissionMixin, call_service
+from opsportal.core.errors import NotFound
+from opsportal.core.web import PortalPermissionMixin, call_service
 
 VIEW = "drills.view_drillrun"
 RUN = "drills.run_drillrun"

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import admin
 
 from incidents.models import Incident, IncidentSequence, RoleAssignment, StatusUpdate, TimelineEntry
-from opsportal.admin_mixins import ReadOnlyAdminMixin
+from opsportal.core.admin_mixins import ReadOnlyAdminMixin
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

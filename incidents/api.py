@@ -1,6 +1,6 @@
 """The incidents API (`/api/v1/incidents/`): the same services as the browser pages.
 
-Each view declares `required_permission` (opsportal.api.DeclaredPermission); domain
+Each view declares `required_permission` (opsportal.core.api.DeclaredPermission); domain
 errors become `{"error": {"code", "message", "field"}}` with their status.
 """
 
@@ -29,7 +29,7 @@ from incidents.serializers import (
     TransitionIn,
 )
 from opsportal.controls.models import Environment
-from opsportal.errors import NotFound, ValidationFailed
+from opsportal.core.errors import NotFound, ValidationFailed
 
 # People use this API from a signed-in session; the engines' gate tokens are for the gate.
 PEOPLE_AUTH = [SessionAuthentication]

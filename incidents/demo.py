@@ -13,7 +13,7 @@ from django.utils import timezone
 from incidents import services
 from incidents.models import Incident
 from opsportal.controls.models import Environment
-from opsportal.errors import NotFound
+from opsportal.core.errors import NotFound
 
 
 def _attach(incident: Incident, slug: str, actor: Any, stdout: Any) -> None:

@@ -31,7 +31,7 @@ from incidents.forms import (
 )
 from incidents.models import Incident
 from incidents.severity import SEVERITIES, triage_suggest
-from opsportal.web import PortalPermissionMixin, call_service
+from opsportal.core.web import PortalPermissionMixin, call_service
 
 VIEW = "incidents.view_incident"
 PAGE_SIZE = 25

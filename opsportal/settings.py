@@ -80,7 +80,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "opsportal.middleware.RequestContextMiddleware",
+    "opsportal.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -215,9 +215,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "opsportal.controls.authentication.GateTokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["opsportal.api.DeclaredPermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["opsportal.core.api.DeclaredPermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "opsportal.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "opsportal.core.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
@@ -263,7 +263,7 @@ OPSPORTAL_GATE_STREAM_SECONDS = env_int("OPSPORTAL_GATE_STREAM_SECONDS", 300)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"structured": {"()": "opsportal.logging.JsonFormatter"}},
+    "formatters": {"structured": {"()": "opsportal.core.logging.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},

@@ -4,7 +4,7 @@ from django.test import RequestFactory
 from django.views.generic import TemplateView
 
 from opsportal.audit.models import AuditEvent
-from opsportal.web import PortalPermissionMixin
+from opsportal.core.web import PortalPermissionMixin
 
 
 @pytest.mark.django_db

@@ -31,9 +31,9 @@ from drills.models.library import (
 )
 from drills.procedure_files import TOP_KEYS, spec_to_toml
 from drills.services.library import procedure_revise, procedure_version_spec
-from opsportal.admin_mixins import ReadOnlyAdminMixin
-from opsportal.errors import DomainError
-from opsportal.web import deny
+from opsportal.core.admin_mixins import ReadOnlyAdminMixin
+from opsportal.core.errors import DomainError
+from opsportal.core.web import deny
 
 REVISE_PERMISSION = "drills.add_procedureversion"
 

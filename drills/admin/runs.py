@@ -26,8 +26,8 @@ from drills.services.schedules import (
     drill_schedule_mark_due,
     drill_schedule_update,
 )
-from opsportal.admin_mixins import ReadOnlyAdminMixin
-from opsportal.errors import DomainError
+from opsportal.core.admin_mixins import ReadOnlyAdminMixin
+from opsportal.core.errors import DomainError
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -23,7 +23,7 @@ from drills.selectors import (
     automation_kind,
 )
 from drills.services.runs import _lock_run, _require_crew, drill_step_record
-from opsportal.errors import Conflict, DomainError, NotFound, ValidationFailed
+from opsportal.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from drills.models.library import (
 )
 from drills.procedure_files import TOP_KEYS, ProcedureSpec, parse_procedure
 from opsportal.audit.services import audit_record
-from opsportal.errors import Conflict, NotFound, ValidationFailed
+from opsportal.core.errors import Conflict, NotFound, ValidationFailed
 
 # What a revision may change. The slug and kind are the procedure's identity:
 # a different one is a different procedure (a new data file).

@@ -41,7 +41,7 @@ from drills.services.signoffs import (
     user_in_group,
 )
 from opsportal.audit.services import audit_record
-from opsportal.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from opsportal.core.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

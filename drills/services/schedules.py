@@ -15,7 +15,7 @@ from drills.models.runs import (
 )
 from drills.services.runs import _user_or_none
 from opsportal.audit.services import audit_record
-from opsportal.errors import NotFound, ValidationFailed
+from opsportal.core.errors import NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from drills.models.signoffs import Signoff
 from opsportal.audit.services import audit_record, audit_record_standalone
-from opsportal.errors import Conflict, DomainError, NotPermitted, ValidationFailed
+from opsportal.core.errors import Conflict, DomainError, NotPermitted, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ locks the incident row it changes, no-ops when the incident is already where it 
 asked to go, saves with `update_fields`, appends a timeline entry and writes an
 audit event in the same transaction.
 
-Errors (opsportal.errors): NotPermitted (the actor lacks the permission),
+Errors (opsportal.core.errors): NotPermitted (the actor lacks the permission),
 Conflict (the change does not fit the incident's state), ValidationFailed (bad
 input, with the field), NotFound.
 """

@@ -15,7 +15,7 @@ from incidents.models import (
     TimelineEntry,
 )
 from incidents.severity import SEVERITIES
-from opsportal.errors import NotFound, NotPermitted
+from opsportal.core.errors import NotFound, NotPermitted
 
 
 def require_permission(actor: Any, permission: str) -> None:

@@ -23,7 +23,7 @@ from incidents.services._base import (
 )
 from incidents.severity import SEVERITIES
 from opsportal.audit.services import audit_record
-from opsportal.errors import Conflict, ValidationFailed
+from opsportal.core.errors import Conflict, ValidationFailed
 
 
 def incident_severity_change(

@@ -26,7 +26,7 @@ from incidents.services._base import (
 )
 from incidents.services.review import review_requirement
 from opsportal.audit.services import audit_record
-from opsportal.errors import Conflict, ValidationFailed
+from opsportal.core.errors import Conflict, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from incidents.services._base import (
 from incidents.services.playbooks import incident_attach_playbook
 from incidents.severity import SEVERITIES
 from opsportal.audit.services import audit_record
-from opsportal.errors import ValidationFailed
+from opsportal.core.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from incidents.services._base import (
     timeline_write,
 )
 from opsportal.audit.services import audit_record
-from opsportal.errors import Conflict, NotFound
+from opsportal.core.errors import Conflict, NotFound
 
 
 def incident_checklists(incident: Incident) -> Any:

@@ -22,7 +22,7 @@ from incidents.services._base import (
     user_or_none,
 )
 from opsportal.audit.services import audit_record
-from opsportal.errors import Conflict, NotFound, ValidationFailed
+from opsportal.core.errors import Conflict, NotFound, ValidationFailed
 
 
 def incident_role_assign(

@@ -26,7 +26,7 @@ from incidents.services._base import (
     user_or_none,
 )
 from opsportal.audit.services import audit_record
-from opsportal.errors import Conflict, ValidationFailed
+from opsportal.core.errors import Conflict, ValidationFailed
 
 
 def incident_status_update_post(

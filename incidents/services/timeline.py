@@ -17,7 +17,7 @@ from incidents.services._base import (
     timeline_write,
 )
 from opsportal.audit.services import audit_record
-from opsportal.errors import ValidationFailed
+from opsportal.core.errors import ValidationFailed
 
 # Kinds anyone may add through timeline_entry_add, with the permission each needs.
 # The other kinds are written only by the services above. "control" entries are

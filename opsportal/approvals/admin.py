@@ -10,10 +10,10 @@ from django import forms
 from django.contrib import admin, messages
 
 from opsportal.accounts.roles import ROLES
-from opsportal.admin_mixins import ReadOnlyAdminMixin
 from opsportal.approvals.models import Approval, ApprovalPolicy, ApprovalRequest
 from opsportal.approvals.services import approval_policy_save
-from opsportal.errors import DomainError
+from opsportal.core.admin_mixins import ReadOnlyAdminMixin
+from opsportal.core.errors import DomainError
 
 
 class ApprovalPolicyForm(forms.ModelForm):

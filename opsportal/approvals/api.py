@@ -1,6 +1,6 @@
 """People's API for four-eyes approvals (session or token authenticated, under
 /api/v1/approvals/). Every write calls a service; refusals come back as 400/403/409
-with `{"error": {"code", "message", "field"}}` (opsportal.errors)."""
+with `{"error": {"code", "message", "field"}}` (opsportal.core.errors)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from opsportal.approvals.filters import ApprovalRequestFilter
 from opsportal.approvals.models import Approval, ApprovalRequest
 from opsportal.approvals.registry import get_action
 from opsportal.approvals.selectors import approval_request_for, approval_requests_list
-from opsportal.errors import NotFound, ValidationFailed
+from opsportal.core.errors import NotFound, ValidationFailed
 
 
 def _resolve_target(data: dict[str, Any]) -> Any:

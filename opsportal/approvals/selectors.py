@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from opsportal.approvals.models import Approval, ApprovalRequest
 from opsportal.approvals.registry import PreconditionResult, get_action
-from opsportal.errors import DomainError, NotFound
+from opsportal.core.errors import DomainError, NotFound
 
 
 def _eligible_q(group_names: list[str]) -> Q:

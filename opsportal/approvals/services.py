@@ -38,7 +38,7 @@ from django.utils import timezone
 from opsportal.approvals.models import Approval, ApprovalPolicy, ApprovalRequest
 from opsportal.approvals.registry import ActionSpec, PreconditionResult, get_action
 from opsportal.audit.services import audit_record, audit_record_standalone
-from opsportal.errors import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
+from opsportal.core.errors import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from opsportal.approvals.services import approvals_expire_due
-from opsportal.request_context import request_context
+from opsportal.core.request_context import request_context
 
 # Runs every minute: CELERY_BEAT_SCHEDULE in settings.py.
 

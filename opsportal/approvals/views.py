@@ -26,8 +26,8 @@ from opsportal.approvals.selectors import (
     approval_requests_list,
     approvals_waiting_for,
 )
-from opsportal.errors import NotFound
-from opsportal.web import PortalPermissionMixin, call_service
+from opsportal.core.errors import NotFound
+from opsportal.core.web import PortalPermissionMixin, call_service
 
 PAGE_SIZE = 25
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from opsportal.admin_mixins import ReadOnlyAdminMixin
 from opsportal.audit.models import AuditEvent
+from opsportal.core.admin_mixins import ReadOnlyAdminMixin
 
 
 @admin.register(AuditEvent)

@@ -8,3 +8,7 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from opsportal.audit import registry  # noqa: F401 - registers the core event types
+        from opsportal.audit.services import audit_denied_write
+        from opsportal.core.web import register_denial_listener
+
+        register_denial_listener(audit_denied_write)

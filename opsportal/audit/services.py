@@ -11,9 +11,9 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from opsportal import request_context
 from opsportal.audit import registry
 from opsportal.audit.models import AuditEvent
+from opsportal.core import request_context
 
 
 def _jsonable(value: Any) -> Any:
@@ -73,6 +73,16 @@ def audit_record_standalone(
     registry.get(event_type)
     with transaction.atomic():
         return _write(actor, event_type, obj, None, None, metadata)
+
+
+def audit_denied_write(request: Any, permission: str | tuple[str, ...]) -> None:
+    """Record "access.denied" for a write refused for want of `permission` (registered
+    with `opsportal.core.web.register_denial_listener` by the audit app)."""
+    audit_record_standalone(
+        actor=request.user,
+        event_type="access.denied",
+        metadata={"path": request.path, "method": request.method, "permission": permission},
+    )
 
 
 def _write(

@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 from opsportal.controls import selectors, serializers, services
 from opsportal.controls.authentication import bearer_token
 from opsportal.controls.models import GateToken
-from opsportal.errors import ValidationFailed
+from opsportal.core.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from psycopg import pq
 
 from opsportal.controls.models import Environment, GateToken, KillSwitchEvent, ModeChange
-from opsportal.errors import NotFound
+from opsportal.core.errors import NotFound
 
 ALLOW, NEUTRAL, HALT = "ALLOW", "NEUTRAL", "HALT"
 REASON_ALLOW = "ALLOW_ALL_CHECKS_PASSED"

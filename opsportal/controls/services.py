@@ -35,7 +35,7 @@ from opsportal.controls.models import (
     ReasonCode,
 )
 from opsportal.controls.preconditions import PRE_LIVE_PROCEDURE, pre_live_checklist_items
-from opsportal.errors import Conflict, DomainError, NotFound, ValidationFailed
+from opsportal.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 if TYPE_CHECKING:
     from incidents.models import Incident

@@ -17,8 +17,8 @@ from django.views.generic import ListView
 from opsportal.controls import preconditions, selectors, services
 from opsportal.controls.forms import KillSwitchTriggerForm, LiveTransitionForm, ReasonForm
 from opsportal.controls.models import Environment
-from opsportal.errors import NotFound
-from opsportal.web import PortalPermissionMixin, call_service
+from opsportal.core.errors import NotFound
+from opsportal.core.web import PortalPermissionMixin, call_service
 
 
 def _env_or_404(request: HttpRequest, slug: str) -> Environment:

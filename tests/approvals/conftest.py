@@ -18,7 +18,7 @@ from opsportal.approvals.registry import ActionSpec, PreconditionResult, registe
 from opsportal.approvals.services import approval_request_create
 from opsportal.audit.registry import register
 from opsportal.audit.services import audit_record
-from opsportal.errors import Conflict
+from opsportal.core.errors import Conflict
 from tests.approvals.factories import ApprovalPolicyFactory
 from tests.factories import UserFactory
 

@@ -11,7 +11,7 @@ from django.db import connection
 from opsportal.approvals.models import Approval, ApprovalRequest
 from opsportal.approvals.services import approval_grant, approval_request_create
 from opsportal.audit.models import AuditEvent
-from opsportal.errors import DomainError
+from opsportal.core.errors import DomainError
 from tests.approvals.factories import ApprovalPolicyFactory
 from tests.factories import UserFactory
 

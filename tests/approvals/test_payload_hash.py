@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from opsportal.approvals.services import payload_canonical_json, payload_sha256
-from opsportal.errors import ValidationFailed
+from opsportal.core.errors import ValidationFailed
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10),

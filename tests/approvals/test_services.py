@@ -20,7 +20,7 @@ from opsportal.approvals.services import (
     payload_sha256,
 )
 from opsportal.audit.models import AuditEvent
-from opsportal.errors import Conflict, NotPermitted, ValidationFailed
+from opsportal.core.errors import Conflict, NotPermitted, ValidationFailed
 from tests.approvals.factories import ApprovalPolicyFactory
 from tests.factories import UserFactory
 

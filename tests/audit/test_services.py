@@ -3,7 +3,7 @@ from django.db import transaction
 
 from opsportal.audit.models import AuditEvent
 from opsportal.audit.services import audit_record, audit_record_standalone
-from opsportal.request_context import request_context
+from opsportal.core.request_context import request_context
 
 
 @pytest.mark.django_db

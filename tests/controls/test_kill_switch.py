@@ -8,7 +8,7 @@ from opsportal.audit.models import AuditEvent
 from opsportal.controls import services
 from opsportal.controls.models import KillSwitchEvent
 from opsportal.controls.selectors import gate_decision
-from opsportal.errors import Conflict, NotPermitted, ValidationFailed
+from opsportal.core.errors import Conflict, NotPermitted, ValidationFailed
 from tests.controls.factories import EnvironmentFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from opsportal.audit.models import AuditEvent
 from opsportal.controls import preconditions, services
 from opsportal.controls.models import ModeChange
 from opsportal.controls.selectors import gate_decision
-from opsportal.errors import Conflict, ValidationFailed
+from opsportal.core.errors import Conflict, ValidationFailed
 from tests.controls.conftest import ALL_ATTESTED
 from tests.controls.factories import EnvironmentFactory
 
@@ -172,7 +172,7 @@ def test_live_transition_rechecked_at_execution_fails_cleanly(env, users, librar
 
 
 def test_live_transition_requester_cannot_approve(env, users, library, password):
-    from opsportal.errors import NotPermitted
+    from opsportal.core.errors import NotPermitted
 
     request = request_live(env, users)
 

@@ -18,7 +18,7 @@ from opsportal.approvals.services import approval_grant
 from opsportal.controls.models import Environment, KillSwitchEvent
 from opsportal.controls.preconditions import live_preconditions
 from opsportal.controls.selectors import gate_decision
-from opsportal.errors import Conflict, ValidationFailed
+from opsportal.core.errors import Conflict, ValidationFailed
 from tests.drills.factories import EnvironmentFactory, plan, start
 from tests.factories import PASSWORD
 

@@ -4,7 +4,7 @@ from django.db import transaction
 from drills.procedure_files import parse_procedure
 from drills.services.library import checklist_instantiate, checklist_item_tick, procedure_publish
 from opsportal.audit.models import AuditEvent
-from opsportal.errors import NotFound
+from opsportal.core.errors import NotFound
 
 SPEC = {
     "slug": "demo-playbook",

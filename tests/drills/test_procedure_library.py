@@ -23,7 +23,7 @@ from drills.services.library import (
     procedure_version_spec,
 )
 from opsportal.audit.models import AuditEvent
-from opsportal.errors import Conflict, NotFound, ValidationFailed
+from opsportal.core.errors import Conflict, NotFound, ValidationFailed
 
 PLAYBOOK_SEVERITIES = {
     "p0-0-kill-switch-triggered": "SEV1",

@@ -18,7 +18,7 @@ from drills.services.runs import (
     drill_step_record,
 )
 from opsportal.audit.models import AuditEvent
-from opsportal.errors import Conflict, NotPermitted, ValidationFailed
+from opsportal.core.errors import Conflict, NotPermitted, ValidationFailed
 from tests.drills.factories import EnvironmentFactory, plan, publish, record_all, spec, start
 
 

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from drills.models import DrillRun, DrillSchedule
 from drills.selectors import drill_calendar, due_schedules, next_due_on, schedule_statuses
 from drills.services.schedules import drill_schedule_create, drill_schedule_mark_due
-from opsportal.errors import ValidationFailed
+from opsportal.core.errors import ValidationFailed
 from tests.drills.factories import EnvironmentFactory, completed_run
 
 TODAY = dt.date(2030, 6, 15)

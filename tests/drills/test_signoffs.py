@@ -10,7 +10,7 @@ from drills.services.signoffs import (
     signoffs_for,
 )
 from opsportal.audit.models import AuditEvent
-from opsportal.errors import Conflict, NotPermitted, ValidationFailed
+from opsportal.core.errors import Conflict, NotPermitted, ValidationFailed
 from tests.drills.factories import completed_run, plan, publish, start
 from tests.factories import PASSWORD, UserFactory
 

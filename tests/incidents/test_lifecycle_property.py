@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from incidents import services
 from incidents.models import Status
-from opsportal.errors import Conflict
+from opsportal.core.errors import Conflict
 
 pytestmark = pytest.mark.django_db
 

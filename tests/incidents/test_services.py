@@ -8,7 +8,7 @@ from django.utils import timezone
 from incidents import services
 from incidents.models import Incident, RoleAssignment, Status, StatusUpdate, TimelineEntry
 from opsportal.audit.models import AuditEvent
-from opsportal.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from opsportal.core.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from tests.incidents.factories import EnvironmentFactory, publish_playbook
 
 pytestmark = pytest.mark.django_db

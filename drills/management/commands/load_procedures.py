@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from drills.procedure_files import read_procedure_dir
 from drills.services.library import procedure_library_load
-from opsportal.errors import ValidationFailed
-from opsportal.request_context import request_context
+from opsportal.core.errors import ValidationFailed
+from opsportal.core.request_context import request_context
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from opsportal.accounts.demo import DEMO_USERS
 from opsportal.accounts.services import user_ensure
-from opsportal.request_context import request_context
+from opsportal.core.request_context import request_context
 
 # Each app may provide `demo.seed(users: dict[str, User], stdout)`; run in this order.
 DEMO_MODULES = ("opsportal.controls.demo", "incidents.demo", "drills.demo")

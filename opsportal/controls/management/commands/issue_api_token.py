@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from opsportal.accounts.models import User
 from opsportal.controls.services import api_token_issue
-from opsportal.errors import DomainError
-from opsportal.request_context import request_context
+from opsportal.core.errors import DomainError
+from opsportal.core.request_context import request_context
 
 
 class Command(BaseCommand):

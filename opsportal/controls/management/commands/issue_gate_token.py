@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from opsportal.controls.models import Environment
 from opsportal.controls.services import gate_token_issue
-from opsportal.errors import DomainError
-from opsportal.request_context import request_context
+from opsportal.core.errors import DomainError
+from opsportal.core.request_context import request_context
 
 
 class Command(BaseCommand):

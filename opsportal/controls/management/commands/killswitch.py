@@ -17,8 +17,8 @@ from django.core.management.base import BaseCommand, CommandError
 from opsportal.accounts.models import User
 from opsportal.controls import selectors, services
 from opsportal.controls.models import Environment, ReasonCode
-from opsportal.errors import DomainError
-from opsportal.request_context import request_context
+from opsportal.core.errors import DomainError
+from opsportal.core.request_context import request_context
 
 PERMISSIONS = {
     "status": "controls.view_environment",

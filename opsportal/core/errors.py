@@ -3,7 +3,7 @@
 Services raise a `DomainError` subclass with a user-facing message. The API turns it
 into `{"error": {"code": ..., "message": ..., "field": ...}}` with the class's HTTP
 status; browser views turn it into a form error or a message (see
-`opsportal.web.DomainErrorMixin`). Nothing here is a programming error: those stay
+`opsportal.core.web.DomainErrorMixin`). Nothing here is a programming error: those stay
 ordinary exceptions and surface as 500s in tests.
 """
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from opsportal.web import WRITE_METHODS, deny
+from opsportal.core.web import WRITE_METHODS, deny
 
 
 class DeclaredPermission(BasePermission):

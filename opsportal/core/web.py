@@ -16,21 +16,28 @@ from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from opsportal.audit.services import audit_record_standalone
-from opsportal.errors import DomainError
+from opsportal.core.errors import DomainError
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 T = TypeVar("T")
 
+DenialListener = Callable[[HttpRequest, "str | tuple[str, ...]"], None]
+_DENIAL_LISTENERS: list[DenialListener] = []
+
+
+def register_denial_listener(listener: DenialListener) -> None:
+    """Call `listener(request, permission)` for every refused write (the audit app
+    registers the "access.denied" event here; core cannot import it). Idempotent."""
+    if listener not in _DENIAL_LISTENERS:
+        _DENIAL_LISTENERS.append(listener)
+
 
 def deny(request: HttpRequest, permission: str | tuple[str, ...]) -> PermissionDenied:
-    """Audit a refused write attempt and return the 403 exception to raise."""
+    """Tell the denial listeners about a refused write attempt and return the 403
+    exception to raise."""
     if request.method in WRITE_METHODS:
-        audit_record_standalone(
-            actor=request.user,
-            event_type="access.denied",
-            metadata={"path": request.path, "method": request.method, "permission": permission},
-        )
+        for listener in _DENIAL_LISTENERS:
+            listener(request, permission)
     return PermissionDenied(f"requires {permission}")
 
 
