@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -14,9 +15,10 @@ from rest_framework.views import APIView
 
 from drills import selectors
 from drills import serializers as s
+from drills.models import DrillRun
 from drills.services.runs import drill_step_record
-from drills.services.signoffs import signoff_sign
 from opsportal.core.errors import NotFound
+from opsportal.signoffs.services import signoff_sign
 
 
 class DrillRunListApi(generics.ListAPIView):
@@ -25,7 +27,7 @@ class DrillRunListApi(generics.ListAPIView):
     required_permission = "drills.view_drillrun"
     serializer_class = s.DrillRunListSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[DrillRun]:
         params = self.request.query_params
         keys = ("state", "result", "procedure", "environment")
         return selectors.drill_runs(filters={k: params.get(k, "") for k in keys})

@@ -6,6 +6,11 @@ class DrillsConfig(AppConfig):
     verbose_name = "Drills and procedure library"
 
     def ready(self) -> None:
+        # Imports wait for ready(): the app registry must be loaded first.
+        from drills.permissions import ROLE_GRANTS
+        from opsportal.accounts.roles import register_role_grants
+
+        register_role_grants(self.label, ROLE_GRANTS)
         from drills import audit_events  # noqa: F401
         from drills.selectors import PRECONDITION_CODE, kill_switch_drill_precondition
         from drills.services import runs  # noqa: F401 - registers DrillRun as signable

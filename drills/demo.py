@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from drills.models import DrillRun, DrillSchedule, Procedure
+from drills.models import DrillRun, DrillSchedule
 from drills.services.runs import (
     drill_precheck_tick,
     drill_run_complete,
@@ -27,8 +27,9 @@ from drills.services.runs import (
     drill_step_record,
 )
 from drills.services.schedules import drill_schedule_create
-from drills.services.signoffs import signable_sha256, signoff_sign
 from opsportal.controls.models import Environment
+from opsportal.library.models import Procedure
+from opsportal.signoffs.services import signable_sha256, signoff_sign
 
 SCHEDULES = [
     # procedure slug, frequency, first due in N days

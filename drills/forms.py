@@ -9,10 +9,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from drills.models import DrillActionItem, DrillRun, Procedure, ProcedureVersion
+from drills.models import DrillActionItem, DrillRun
 from drills.selectors import AUTOMATED_PROCEDURES
-from drills.services.signoffs import ROLE_LABELS
 from opsportal.controls.models import Environment
+from opsportal.library.models import Procedure, ProcedureVersion
+from opsportal.signoffs.services import ROLE_LABELS
 
 User = get_user_model()
 
@@ -32,15 +33,19 @@ def active_users() -> QuerySet[Any]:
     return User.objects.filter(is_active=True).order_by("username")
 
 
+def _user_label(user: Any) -> str:
+    full = user.get_full_name()
+    return f"{user.get_username()} ({full})" if full else user.get_username()
+
+
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        full = obj.get_full_name()
-        return f"{obj.get_username()} ({full})" if full else obj.get_username()
+        return _user_label(obj)
 
 
 class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return UserChoiceField.label_from_instance(self, obj)  # type: ignore[arg-type]
+        return _user_label(obj)
 
 
 class RunFilterForm(forms.Form):
@@ -55,10 +60,11 @@ class RunFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["procedure"].choices = [("", "Any")] + [
-            (p.slug, p.title) for p in drill_procedures()
-        ]
-        self.fields["environment"].choices = [("", "Any")] + [
+        procedure, environment = self.fields["procedure"], self.fields["environment"]
+        assert isinstance(procedure, forms.ChoiceField)
+        assert isinstance(environment, forms.ChoiceField)
+        procedure.choices = [("", "Any")] + [(p.slug, p.title) for p in drill_procedures()]
+        environment.choices = [("", "Any")] + [
             (slug, slug) for slug in Environment.objects.values_list("slug", flat=True)
         ]
 
@@ -90,13 +96,18 @@ class PlanRunForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["procedure"].queryset = drill_procedures()
+        procedure, lead, observer, participants = (
+            self.fields[name] for name in ("procedure", "lead", "observer", "participants")
+        )
+        assert isinstance(procedure, forms.ModelChoiceField)
+        assert isinstance(lead, forms.ModelChoiceField)
+        assert isinstance(observer, forms.ModelChoiceField)
+        assert isinstance(participants, forms.ModelChoiceField)
+        procedure.queryset = drill_procedures()
         users = active_users()
-        self.fields["lead"].queryset = users.filter(
-            groups__name__in=["operator", "incident_commander"]
-        ).distinct()
-        self.fields["observer"].queryset = users
-        self.fields["participants"].queryset = users
+        lead.queryset = users.filter(groups__name__in=["operator", "incident_commander"]).distinct()
+        observer.queryset = users
+        participants.queryset = users
 
 
 class PrecheckTickForm(forms.Form):
@@ -154,11 +165,12 @@ class ActionItemForm(forms.Form):
 
     def __init__(self, *args: Any, run: DrillRun | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_users()
+        owner, step = self.fields["owner"], self.fields["step"]
+        assert isinstance(owner, forms.ModelChoiceField)
+        assert isinstance(step, forms.ChoiceField)
+        owner.queryset = active_users()
         steps = run.step_results.all() if run is not None else []
-        self.fields["step"].choices = [("", "—")] + [
-            (r.pk, f"{r.position}. {r.step.title}") for r in steps
-        ]
+        step.choices = [("", "—")] + [(r.pk, f"{r.position}. {r.step.title}") for r in steps]
 
 
 class ActionItemStatusForm(forms.Form):
@@ -186,4 +198,6 @@ class SignForm(forms.Form):
 
     def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r, ROLE_LABELS.get(r, r)) for r in roles]
+        role = self.fields["role"]
+        assert isinstance(role, forms.ChoiceField)
+        role.choices = [(r, ROLE_LABELS.get(r, r)) for r in roles]

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from drills.models.library import ProcedureStep, ProcedureVersion
 from drills.models.runs import (
     DrillActionItem,
     DrillPreCheckItem,
@@ -21,6 +20,7 @@ from drills.models.runs import (
     DrillStepResult,
 )
 from opsportal.core.errors import NotFound
+from opsportal.library.models import ProcedureStep, ProcedureVersion
 
 # Procedures whose trigger/recovery steps the portal can time itself.
 KILL_SWITCH_DRILL = "kill-switch-drill"

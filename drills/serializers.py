@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from drills.models import DrillActionItem, DrillRun, DrillStepResult, Signoff
+from drills.models import DrillActionItem, DrillRun, DrillStepResult
+from opsportal.signoffs.models import Signoff
+from opsportal.signoffs.services import required_roles_for, signable_sha256, signoffs_for
 
 
 class StepResultSerializer(serializers.ModelSerializer):
@@ -52,7 +54,11 @@ class ActionItemSerializer(serializers.ModelSerializer):
 
 
 class SignoffSerializer(serializers.ModelSerializer):
+    """A sign-off; `valid` says whether it still holds (not void, and made on the
+    content the record has now: `content_sha256` in the serializer's context)."""
+
     signer = serializers.CharField(source="signer.username", read_only=True)
+    valid = serializers.SerializerMethodField()
 
     class Meta:
         model = Signoff
@@ -65,7 +71,13 @@ class SignoffSerializer(serializers.ModelSerializer):
             "content_sha256",
             "voided_at",
             "void_reason",
+            "valid",
         ]
+
+    def get_valid(self, signoff: Signoff) -> bool:
+        return signoff.voided_at is None and signoff.content_sha256 == self.context.get(
+            "content_sha256"
+        )
 
 
 class DrillRunListSerializer(serializers.ModelSerializer):
@@ -119,18 +131,16 @@ class DrillRunDetailSerializer(DrillRunListSerializer):
         return sorted(p.username for p in run.participants.all())
 
     def get_signoffs(self, run: DrillRun) -> list[dict]:
-        from drills.services.signoffs import signoffs_for
-
-        return SignoffSerializer(signoffs_for(run, include_void=True), many=True).data
+        context = {"content_sha256": signable_sha256(run)}
+        return [
+            SignoffSerializer(signoff, context=context).data
+            for signoff in signoffs_for(run, include_void=True)
+        ]
 
     def get_required_signoff_roles(self, run: DrillRun) -> list[str]:
-        from drills.services.signoffs import required_roles_for
-
         return required_roles_for(run)
 
     def get_content_sha256(self, run: DrillRun) -> str:
-        from drills.services.signoffs import signable_sha256
-
         return signable_sha256(run)
 
 

@@ -1,9 +1,8 @@
 from django.urls import include, path
 
-from drills import library_views, views
+from drills import views
 
 app_name = "drills"
 urlpatterns = [
-    path("library/", include(library_views.urlpatterns)),
     path("", include(views.urlpatterns)),
 ]

@@ -36,17 +36,18 @@ from drills.forms import (
 from drills.models import DrillRun, DrillSchedule
 from drills.services import automation
 from drills.services import runs as services
-from drills.services.signoffs import (
+from opsportal.core.errors import NotFound
+from opsportal.core.hashing import canonical_json
+from opsportal.core.web import PortalPermissionMixin, call_service
+from opsportal.signoffs.services import (
     ROLE_LABELS,
-    canonical_json,
     required_roles_for,
     signable_content,
     signable_sha256,
     signoff_sign,
     signoffs_for,
+    valid_signoffs,
 )
-from opsportal.core.errors import NotFound
-from opsportal.core.web import PortalPermissionMixin, call_service
 
 VIEW = "drills.view_drillrun"
 RUN = "drills.run_drillrun"
@@ -204,9 +205,9 @@ def render_detail(
             }
         )
     signoffs = list(signoffs_for(run, include_void=True))
-    live_signoffs = [s for s in signoffs if s.voided_at is None]
+    content_sha256 = signable_sha256(run)
     required = required_roles_for(run)
-    signed_roles = {s.role for s in live_signoffs}
+    signed_roles = {s.role for s in valid_signoffs(run, content_sha256=content_sha256)}
     context = {
         "run": run,
         "version": run.procedure_version,
@@ -216,6 +217,7 @@ def render_detail(
         "prechecks_open": sum(1 for i in run.prechecks.all() if i.done_at is None),
         "action_items": run.action_items.all(),
         "signoffs": signoffs,
+        "content_sha256": content_sha256,
         "required_roles": [
             {"role": r, "label": ROLE_LABELS.get(r, r), "signed": r in signed_roles}
             for r in required
@@ -271,18 +273,21 @@ class RunActionView(PortalPermissionMixin, View):
                 return HttpResponseRedirect(_detail_url(run, self.anchor))
         elif form.non_field_errors() or not self.form_name:
             for error in form.errors.values():
-                messages.error(request, " ".join(error))
+                messages.error(request, " ".join(str(message) for message in error))
         run = _run_or_404(request, pk)
         return self.render_invalid(run, form, **kwargs)
 
     def render_invalid(self, run: DrillRun, form: django_forms.Form, **kwargs: Any) -> HttpResponse:
-        extra = {self.form_name: form} if self.form_name else {}
+        extra: dict[str, Any] = {self.form_name: form} if self.form_name else {}
         return render_detail(self.request, run, status=400, **extra)
 
     def message(self, result: Any) -> str:
         return self.success_message
 
-    def perform(self, run: DrillRun, form: Any, **kwargs: Any) -> Any:
+    def perform(self, run: DrillRun, form: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call the service with the URL's keyword arguments (each subclass names the
+        ones its URL has). Returns what the service returned, or None when it refused
+        (`call_service` has put the message on the form or in the messages)."""
         raise NotImplementedError
 
 
@@ -487,7 +492,7 @@ class DrillRunSignView(PortalPermissionMixin, View):
     template_name = "drills/run_sign.html"
 
     def _roles(self, run: DrillRun) -> list[str]:
-        signed = {s.role for s in signoffs_for(run)}
+        signed = {s.role for s in valid_signoffs(run)}
         return [r for r in required_roles_for(run) if r not in signed]
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:

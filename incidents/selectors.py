@@ -12,7 +12,6 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from drills.models import Checklist, ChecklistItem
 from incidents.models import (
     OPEN_STATUSES,
     Incident,
@@ -21,6 +20,7 @@ from incidents.models import (
     TimelineEntry,
 )
 from incidents.severity import SEVERITIES
+from opsportal.library.models import Checklist, ChecklistItem
 
 VIEW_PERMISSION = "incidents.view_incident"
 

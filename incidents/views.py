@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
-from drills.models import ProcedureVersion
 from incidents import selectors, services
 from incidents.filters import IncidentFilter
 from incidents.forms import (
@@ -32,6 +31,7 @@ from incidents.forms import (
 from incidents.models import Incident
 from incidents.severity import SEVERITIES, triage_suggest
 from opsportal.core.web import PortalPermissionMixin, call_service
+from opsportal.library.models import ProcedureVersion
 
 VIEW = "incidents.view_incident"
 PAGE_SIZE = 25
@@ -51,7 +51,9 @@ def playbook_choices() -> list[tuple[str, str]]:
 def available_transitions(incident: Incident, user: Any) -> list[dict[str, Any]]:
     """The transitions `user` may make now, for buttons: verb, label, confirm."""
     found = []
-    for transition in incident.get_available_user_status_transitions(user):  # type: ignore[attr-defined]
+    # django-fsm adds get_available_user_<field>_transitions to the model at class creation.
+    transitions = incident.get_available_user_status_transitions(user)  # type: ignore[attr-defined]
+    for transition in transitions:
         custom = transition.custom
         found.append(
             {"verb": custom["verb"], "label": custom["label"], "confirm": custom.get("confirm")}
@@ -123,22 +125,22 @@ class IncidentCreateView(PortalPermissionMixin, View):
             return self._render(form, suggestion=suggestion)
         if not form.is_valid():
             return self._render(form, status=400)
-        data = form.cleaned_data
+        cleaned = form.cleaned_data
         incident = call_service(
             request,
             services.incident_open,
             form=form,
             actor=request.user,
-            title=data["title"],
-            severity=data["severity"],
-            summary=data["summary"],
-            environment=data["environment"],
-            trading_halted=data["trading_halted"],
-            playbook_slug=data["playbook"] or None,
-            pnl_impact=data["pnl_impact"],
-            pnl_currency=data["pnl_currency"],
-            orders_affected=data["orders_affected"],
-            affected_systems=data["affected_systems"],
+            title=cleaned["title"],
+            severity=cleaned["severity"],
+            summary=cleaned["summary"],
+            environment=cleaned["environment"],
+            trading_halted=cleaned["trading_halted"],
+            playbook_slug=cleaned["playbook"] or None,
+            pnl_impact=cleaned["pnl_impact"],
+            pnl_currency=cleaned["pnl_currency"],
+            orders_affected=cleaned["orders_affected"],
+            affected_systems=cleaned["affected_systems"],
         )
         if incident is None:
             return self._render(form, status=400)

@@ -69,10 +69,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_filters",
     "django_celery_beat",
-    "opsportal.accounts",
+    # The portal's apps, lowest layer first (docs/DEVELOPING.md "Layers").
     "opsportal.audit",
-    "opsportal.controls",
+    "opsportal.accounts",
+    "opsportal.signoffs",
+    "opsportal.library",
     "opsportal.approvals",
+    "opsportal.controls",
     "incidents",
     "drills",
 ]
@@ -241,7 +244,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Domain settings (durations in seconds; tests shorten them) ---
 OPSPORTAL_DEMO_PASSWORD = os.environ.get("OPSPORTAL_DEMO_PASSWORD", "opsportal-demo")
-OPSPORTAL_PROCEDURES_DIR = BASE_DIR / "drills" / "procedures"
+OPSPORTAL_PROCEDURES_DIR = BASE_DIR / "opsportal" / "library" / "procedures"
 # Kill switch: seconds after a trigger before recovery may start (DESIGN, default 300).
 OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS = env_int("OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS", 300)
 # Live transition: minimum time in DRY_RUN, and the block on re-enabling LIVE after a

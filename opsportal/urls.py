@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("incidents/", include("incidents.urls")),
     path("drills/", include("drills.urls")),
+    path("library/", include("opsportal.library.views")),
     path("environments/", include("opsportal.controls.urls")),
     path("approvals/", include("opsportal.approvals.urls")),
     path("api/v1/", include("opsportal.api_urls")),

@@ -1,3 +1,4 @@
-"""drills admin: library.py (procedure library), runs.py (schedules, runs, sign-offs)."""
+"""drills admin: schedules and runs (runs.py). The procedure library's admin is in
+`opsportal.library.admin`, sign-offs' in `opsportal.signoffs.admin`."""
 
-from drills.admin import library, runs  # noqa: F401
+from drills.admin import runs  # noqa: F401

@@ -19,7 +19,6 @@ from drills.models import (
     DrillRun,
     DrillSchedule,
     DrillStepResult,
-    Signoff,
 )
 from drills.services.schedules import (
     drill_schedule_create,
@@ -58,12 +57,14 @@ class DrillScheduleAdmin(admin.ModelAdmin):
     readonly_fields = ("manual_due_on", "manual_due_reason")
     actions = ["mark_due_today"]
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: DrillSchedule | None = None
+    ) -> tuple[str, ...]:
         # The pair is the schedule's identity; change it by making another schedule.
         extra = ("procedure", "environment") if obj is not None else ()
         return (*self.readonly_fields, *extra)
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
@@ -102,24 +103,27 @@ class DrillScheduleAdmin(admin.ModelAdmin):
         messages.success(request, f"{queryset.count()} schedule(s) marked due today.")
 
 
-class StepResultInline(admin.TabularInline):
-    model = DrillStepResult
-    fields = ("position", "step", "outcome", "measured_ms", "outcome_reason", "performed_by")
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
-class PreCheckInline(StepResultInline):
+class StepResultInline(ReadOnlyInline):
+    model = DrillStepResult
+    fields = ("position", "step", "outcome", "measured_ms", "outcome_reason", "performed_by")
+    readonly_fields = fields
+
+
+class PreCheckInline(ReadOnlyInline):
     model = DrillPreCheckItem
     fields = ("position", "text", "done_by", "done_at")
     readonly_fields = fields
 
 
-class ActionItemInline(StepResultInline):
+class ActionItemInline(ReadOnlyInline):
     model = DrillActionItem
     fields = ("title", "owner", "due_on", "status")
     readonly_fields = fields
@@ -141,10 +145,3 @@ class DrillRunAdmin(ReadOnlyAdmin):
     list_select_related = ("procedure_version", "environment", "lead")
     date_hierarchy = "planned_at"
     inlines = [PreCheckInline, StepResultInline, ActionItemInline]
-
-
-@admin.register(Signoff)
-class SignoffAdmin(ReadOnlyAdmin):
-    list_display = ("target_type", "target_id", "role", "signer", "signed_at", "voided_at")
-    list_filter = ("role", "target_type")
-    list_select_related = ("target_type", "signer")

@@ -1,12 +1,4 @@
-"""drills models: the procedure library and checklists (library.py), drill
-schedules and runs (runs.py), sign-offs (signoffs.py)."""
+"""drills models: drill schedules and runs (runs.py). The procedure library lives in
+`opsportal.library`, sign-offs in `opsportal.signoffs`."""
 
-from drills.models.library import (  # noqa: F401
-    Checklist,
-    ChecklistItem,
-    Procedure,
-    ProcedureStep,
-    ProcedureVersion,
-)
 from drills.models.runs import *  # noqa: F401,F403
-from drills.models.signoffs import *  # noqa: F401,F403

@@ -35,7 +35,7 @@ class DrillSchedule(models.Model):
         MANUAL = "manual", "After any major change (manual)"
 
     procedure = models.ForeignKey(
-        "drills.Procedure", on_delete=models.PROTECT, related_name="schedules"
+        "library.Procedure", on_delete=models.PROTECT, related_name="schedules"
     )
     environment = models.ForeignKey(
         "controls.Environment", on_delete=models.PROTECT, related_name="drill_schedules"
@@ -86,7 +86,7 @@ class DrillRun(FSMModelMixin, models.Model):
         DrillSchedule, null=True, blank=True, on_delete=models.PROTECT, related_name="runs"
     )
     procedure_version = models.ForeignKey(
-        "drills.ProcedureVersion", on_delete=models.PROTECT, related_name="drill_runs"
+        "library.ProcedureVersion", on_delete=models.PROTECT, related_name="drill_runs"
     )
     environment = models.ForeignKey(
         "controls.Environment", on_delete=models.PROTECT, related_name="drill_runs"
@@ -203,7 +203,7 @@ class DrillStepResult(models.Model):
         SKIPPED = "skipped", "Skipped"
 
     run = models.ForeignKey(DrillRun, on_delete=models.CASCADE, related_name="step_results")
-    step = models.ForeignKey("drills.ProcedureStep", on_delete=models.PROTECT, related_name="+")
+    step = models.ForeignKey("library.ProcedureStep", on_delete=models.PROTECT, related_name="+")
     position = models.PositiveIntegerField()
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.PENDING)
     outcome_reason = models.CharField(

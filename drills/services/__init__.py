@@ -1,2 +1,2 @@
-"""drills services: library.py (procedure library, checklists), runs.py (schedules,
-drill runs), signoffs.py (sign-offs). Import from the submodule that owns a service."""
+"""drills services: runs.py (drill runs), schedules.py (schedules), automation.py
+(timings measured by the portal). Import from the submodule that owns a service."""

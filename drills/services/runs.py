@@ -20,7 +20,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from drills.models.library import Procedure, ProcedureVersion
 from drills.models.runs import (
     DrillActionItem,
     DrillPreCheckItem,
@@ -33,15 +32,15 @@ from drills.selectors import (
     drill_run_signable_content,
     signoff_roles_for_version,
 )
-from drills.services.signoffs import (
-    SignableAdapter,
-    register_signable,
-    signoff_void_for,
-    signoffs_for,
-    user_in_group,
-)
 from opsportal.audit.services import audit_record
 from opsportal.core.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from opsportal.library.models import Procedure, ProcedureVersion
+from opsportal.signoffs.services import (
+    SignableAdapter,
+    register_signable,
+    user_in_group,
+    valid_signoffs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -333,8 +332,6 @@ def drill_step_record(
             before=before if was_recorded else None,
             after={"position": result.position, **after},
         )
-        if was_recorded and before != after:
-            signoff_void_for(run, f"Step {result.position} was changed after signing.", actor=actor)
         _refresh_result(run)
     return result
 
@@ -402,7 +399,6 @@ def drill_action_item_add(
                 "due_on": due_on,
             },
         )
-        signoff_void_for(run, "An issue was added after signing.", actor=actor)
         _refresh_result(run)
     return item
 
@@ -543,7 +539,7 @@ class DrillRunSignable(SignableAdapter):
             before={"state": "completed"},
             after={
                 "state": target.state,
-                "signers": {s.role: s.signer.get_username() for s in signoffs_for(target)},
+                "signers": {s.role: s.signer.get_username() for s in valid_signoffs(target)},
             },
         )
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from django.db import transaction
 
-from drills.models.library import Procedure
 from drills.models.runs import (
     DrillSchedule,
 )
 from drills.services.runs import _user_or_none
 from opsportal.audit.services import audit_record
 from opsportal.core.errors import NotFound, ValidationFailed
+from opsportal.library.models import Procedure
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,6 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
-from drills.models import Checklist, ChecklistItem
-from drills.services.library import checklist_instantiate, checklist_item_tick
 from incidents.models import (
     Incident,
     Status,
@@ -21,6 +19,8 @@ from incidents.services._base import (
 )
 from opsportal.audit.services import audit_record
 from opsportal.core.errors import Conflict, NotFound
+from opsportal.library.models import Checklist, ChecklistItem
+from opsportal.library.services import checklist_instantiate, checklist_item_tick
 
 
 def incident_checklists(incident: Incident) -> Any:
@@ -69,7 +69,7 @@ def incident_checklist_item_tick(
     """Tick an item of one of this incident's checklists
     (incidents.tick_checklist_incident). NotFound if the item belongs to another
     target; Conflict on a closed or declined incident. Idempotent (see
-    drills.services.library.checklist_item_tick)."""
+    opsportal.library.services.checklist_item_tick)."""
     require_permission(actor, "incidents.tick_checklist_incident")
     with transaction.atomic():
         locked = lock_incident(incident_id, None)

@@ -8,6 +8,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
+        # Imports wait for ready(): the app registry must be loaded first.
+        from opsportal.accounts.permissions import ROLE_GRANTS
+        from opsportal.accounts.roles import register_role_grants
+
+        register_role_grants(self.label, ROLE_GRANTS)
         from opsportal.accounts import roles, signals  # noqa: F401
 
         # Keep the role groups' permissions in step with the code after every

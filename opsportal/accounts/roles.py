@@ -1,7 +1,8 @@
 """The five roles (Django groups) and the permissions each holds.
 
 Each app says which of its permissions each role gets in its `permissions.py`, as
-`ROLE_GRANTS = {"operator": ["incidents.acknowledge_incident", ...], ...}`. The
+`ROLE_GRANTS = {"operator": ["incidents.acknowledge_incident", ...], ...}`, and
+registers them from its `AppConfig.ready()` with `register_role_grants`. The
 auditor additionally gets every `view_*` permission of the portal's apps, and no
 other. `sync_roles` applies the union; the data migration
 `accounts.0002_roles` runs it first, and a post_migrate handler re-runs it after
@@ -10,7 +11,6 @@ every migrate so a permission added by a later migration reaches its roles.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from django.apps import apps as global_apps
@@ -23,33 +23,34 @@ AUDITOR = "auditor"
 ADMIN = "admin"
 ROLES = (OPERATOR, INCIDENT_COMMANDER, RISK_OFFICER, AUDITOR, ADMIN)
 
-# The portal's apps: each one's permissions.py may declare ROLE_GRANTS, and the
-# auditor reads every view_* permission of these apps.
-_PERMISSION_MODULES = {
-    "accounts": "opsportal.accounts.permissions",
-    "audit": "opsportal.audit.permissions",
-    "controls": "opsportal.controls.permissions",
-    "approvals": "opsportal.approvals.permissions",
-    "incidents": "incidents.permissions",
-    "drills": "drills.permissions",
-}
-PORTAL_APPS = tuple(_PERMISSION_MODULES)
 AUDITOR_EXTRA = ["audit.export_auditevent", "django_celery_beat.view_periodictask"]
+
+# {app_label: {role: [permission, ...]}}, filled by each portal app's AppConfig.ready
+# (accounts sits below the apps it grants for, so it cannot import them).
+_GRANTS: dict[str, dict[str, list[str]]] = {}
+
+
+def register_role_grants(app_label: str, grants: dict[str, list[str]]) -> None:
+    """Declare which of its permissions (`"app_label.codename"`) each role gets, and
+    make `app_label` a portal app whose view_* permissions the auditor reads. Called
+    from the app's `AppConfig.ready()` with its `permissions.ROLE_GRANTS`; calling it
+    again replaces the app's grants. ValueError for an unknown role."""
+    unknown = set(grants) - set(ROLES)
+    if unknown:
+        raise ValueError(f"{app_label} grants to unknown roles {sorted(unknown)}")
+    _GRANTS[app_label] = {role: list(perms) for role, perms in grants.items()}
+
+
+def portal_apps() -> tuple[str, ...]:
+    """The app labels that registered role grants (the auditor reads all their views)."""
+    return tuple(_GRANTS)
 
 
 def role_grants() -> dict[str, set[str]]:
-    """{role: {"app_label.codename", ...}} as declared by the apps' permissions.py."""
+    """{role: {"app_label.codename", ...}} as registered by the apps."""
     grants: dict[str, set[str]] = {role: set() for role in ROLES}
-    for module_name in _PERMISSION_MODULES.values():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        for role, perms in getattr(module, "ROLE_GRANTS", {}).items():
-            if role not in grants:
-                raise ValueError(f"{module_name} grants to unknown role {role!r}")
+    for app_grants in _GRANTS.values():
+        for role, perms in app_grants.items():
             grants[role].update(perms)
     grants[AUDITOR].update(AUDITOR_EXTRA)
     return grants
@@ -75,7 +76,7 @@ def sync_roles(apps: Any = global_apps, verbosity: int = 0) -> None:
     Permission = apps.get_model("auth", "Permission")
     grants = role_grants()
     view_perms = Permission.objects.filter(
-        content_type__app_label__in=PORTAL_APPS, codename__startswith="view_"
+        content_type__app_label__in=portal_apps(), codename__startswith="view_"
     )
     for role in ROLES:
         group, _ = Group.objects.get_or_create(name=role)
@@ -93,7 +94,8 @@ def sync_roles(apps: Any = global_apps, verbosity: int = 0) -> None:
 
 
 def sync_roles_after_migrate(sender: Any, apps: Any = global_apps, **kwargs: Any) -> None:
-    # post_migrate fires once per app; act once, on the last portal app.
-    if getattr(sender, "label", None) != "drills":
+    # post_migrate fires once per installed app; act once, after the last portal app.
+    last = [c.label for c in global_apps.get_app_configs() if c.label in _GRANTS][-1:]
+    if getattr(sender, "label", None) not in last:
         return
     sync_roles(apps=apps, verbosity=kwargs.get("verbosity", 0))

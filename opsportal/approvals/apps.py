@@ -8,6 +8,11 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Four-eyes approvals"
 
     def ready(self) -> None:
+        # Imports wait for ready(): the app registry must be loaded first.
+        from opsportal.accounts.roles import register_role_grants
+        from opsportal.approvals.permissions import ROLE_GRANTS
+
+        register_role_grants(self.label, ROLE_GRANTS)
         from opsportal.approvals import audit_events  # noqa: F401
         from opsportal.approvals.defaults import ensure_default_policies_after_migrate
 

@@ -24,7 +24,6 @@ outer transaction that rolls back, the refusal event goes with it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from opsportal.approvals.models import Approval, ApprovalPolicy, ApprovalRequest
 from opsportal.approvals.registry import ActionSpec, PreconditionResult, get_action
 from opsportal.audit.services import audit_record, audit_record_standalone
 from opsportal.core.errors import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
+from opsportal.core.hashing import canonical_json, text_sha256
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,15 +53,13 @@ MAX_PAYLOAD_CHARS = 64_000
 
 
 def payload_canonical_json(payload: Any) -> str:
-    """The canonical JSON text of `payload` (sorted keys, no whitespace, UTF-8),
-    the input of its SHA-256. ValidationFailed (field "payload") unless it is a JSON
-    object of JSON values."""
+    """The canonical JSON text of `payload` (`opsportal.core.hashing`), the input of
+    its SHA-256. ValidationFailed (field "payload") unless it is a JSON object of JSON
+    values of at most MAX_PAYLOAD_CHARS characters."""
     if not isinstance(payload, dict):
         raise ValidationFailed("The payload must be a JSON object.", field="payload")
     try:
-        text = json.dumps(
-            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        text = canonical_json(payload)
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(
             f"The payload must contain only JSON values ({exc}).", field="payload"
@@ -75,8 +73,9 @@ def payload_canonical_json(payload: Any) -> str:
 
 
 def payload_sha256(payload: Any) -> str:
-    """SHA-256 (hex) of the canonical JSON of `payload`."""
-    return hashlib.sha256(payload_canonical_json(payload).encode()).hexdigest()
+    """SHA-256 (hex) of the canonical JSON of `payload`; raises as
+    `payload_canonical_json`."""
+    return text_sha256(payload_canonical_json(payload))
 
 
 def _refusal_audited(operation: str, fn: Callable[[], T], *, actor: Any, metadata: dict) -> T:
@@ -227,7 +226,7 @@ def _create(
         )
     canonical = payload_canonical_json(payload)
     frozen = json.loads(canonical)
-    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    digest = text_sha256(canonical)
     policy = ApprovalPolicy.objects.filter(action=action).first()
     if policy is None:
         raise ValidationFailed(
@@ -316,7 +315,7 @@ def approval_request_amend(*, request_id: int, actor: Any, payload: dict) -> App
 
 def _amend(*, request_id: int, actor: Any, payload: dict) -> ApprovalRequest:
     canonical = payload_canonical_json(payload)
-    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    digest = text_sha256(canonical)
     deferred: DomainError | None = None
     with transaction.atomic():
         request = _lock_request(request_id)

@@ -84,7 +84,7 @@ class AttestationItem:
 def pre_live_checklist_items() -> tuple[int | None, list[AttestationItem]]:
     """(procedure version, items) of the published pre-live checklist; (None, []) when
     the library has no published version."""
-    from drills.models.library import ProcedureVersion
+    from opsportal.library.models import ProcedureVersion
 
     version = (
         ProcedureVersion.objects.filter(

@@ -600,7 +600,7 @@ def mode_rollback(
 
 
 def _checklist_best_effort(slug: str, *, target: Any, actor: Any) -> Any:
-    from drills.services.library import checklist_instantiate
+    from opsportal.library.services import checklist_instantiate
 
     try:
         with transaction.atomic():

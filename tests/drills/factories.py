@@ -12,9 +12,9 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from drills.procedure_files import parse_procedure
-from drills.services.library import procedure_publish
 from opsportal.controls.models import Environment
+from opsportal.library.procedure_files import parse_procedure
+from opsportal.library.services import procedure_publish
 
 KILL_SWITCH_SPEC: dict[str, Any] = {
     "slug": "kill-switch-drill",

@@ -7,8 +7,8 @@ import threading
 import pytest
 from django.db import connection
 
-from drills.services.signoffs import signable_sha256, signoff_sign
 from opsportal.core.errors import Conflict
+from opsportal.signoffs.services import signable_sha256, signoff_sign
 from tests.drills.factories import EnvironmentFactory, completed_run, publish
 from tests.factories import PASSWORD, UserFactory
 

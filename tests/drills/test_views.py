@@ -3,11 +3,12 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from drills.models import DrillRun, Signoff
+from drills.models import DrillRun
 from drills.services.runs import drill_action_item_add
 from drills.services.schedules import drill_schedule_create
-from drills.services.signoffs import signable_sha256
 from opsportal.audit.models import AuditEvent
+from opsportal.signoffs.models import Signoff
+from opsportal.signoffs.services import signable_sha256
 from tests.drills.factories import completed_run, plan, start
 from tests.factories import PASSWORD
 
@@ -280,7 +281,9 @@ def test_sign_view_requires_the_sign_permission(version, paper, users, client_fo
     )
 
 
-def test_editing_a_step_through_the_view_voids_signoffs(version, paper, users, client_for):
+def test_editing_a_step_through_the_view_shows_the_signoff_differs(
+    version, paper, users, client_for
+):
     run = completed_run(version=version, environment=paper, lead=users["operator1"])
     op1 = client_for("operator1")
     sign_post(op1, run, "drill_lead")
@@ -292,7 +295,8 @@ def test_editing_a_step_through_the_view_voids_signoffs(version, paper, users, c
         {f"{prefix}-outcome": "fail", f"{prefix}-observations": "order leaked"},
     )
 
-    assert Signoff.objects.get().voided_at is not None
+    page = op1.get(reverse("drills:run_detail", args=[run.pk])).content.decode()
+    assert "differs from this record" in page
 
 
 def test_printable_record(version, paper, users, client_for):

@@ -1,4 +1,4 @@
-"""The read-only browser view of the procedure library: /drills/library/."""
+"""The read-only browser view of the procedure library: /library/."""
 
 import pytest
 from django.core.management import call_command
@@ -7,16 +7,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from drills.models import ProcedureVersion
-from drills.procedure_files import parse_procedure
-from drills.services.library import procedure_publish, procedure_revise
+from opsportal.library.models import ProcedureVersion
+from opsportal.library.procedure_files import parse_procedure
+from opsportal.library.services import procedure_publish, procedure_revise
 from tests.factories import UserFactory
 
-LIST = reverse("drills:procedure_list")
+LIST = reverse("library:procedure_list")
 
 
 def detail(slug: str) -> str:
-    return reverse("drills:procedure_detail", args=[slug])
+    return reverse("library:procedure_detail", args=[slug])
 
 
 @pytest.fixture

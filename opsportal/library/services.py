@@ -9,16 +9,16 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
-from drills.models.library import (
+from opsportal.audit.services import audit_record
+from opsportal.core.errors import Conflict, NotFound, ValidationFailed
+from opsportal.library.models import (
     Checklist,
     ChecklistItem,
     Procedure,
     ProcedureStep,
     ProcedureVersion,
 )
-from drills.procedure_files import TOP_KEYS, ProcedureSpec, parse_procedure
-from opsportal.audit.services import audit_record
-from opsportal.core.errors import Conflict, NotFound, ValidationFailed
+from opsportal.library.procedure_files import TOP_KEYS, ProcedureSpec, parse_procedure
 
 # What a revision may change. The slug and kind are the procedure's identity:
 # a different one is a different procedure (a new data file).

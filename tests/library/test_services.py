@@ -7,23 +7,23 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from drills.models import ChecklistItem, Procedure, ProcedureStep, ProcedureVersion
-from drills.procedure_files import (
+from drills.selectors import automation_kind
+from opsportal.audit.models import AuditEvent
+from opsportal.core.errors import Conflict, NotFound, ValidationFailed
+from opsportal.library.models import ChecklistItem, Procedure, ProcedureStep, ProcedureVersion
+from opsportal.library.procedure_files import (
     parse_procedure,
     read_procedure_dir,
     read_procedure_file,
     spec_to_toml,
 )
-from drills.selectors import automation_kind
-from drills.services.library import (
+from opsportal.library.services import (
     checklist_instantiate,
     procedure_library_load,
     procedure_publish,
     procedure_revise,
     procedure_version_spec,
 )
-from opsportal.audit.models import AuditEvent
-from opsportal.core.errors import Conflict, NotFound, ValidationFailed
 
 PLAYBOOK_SEVERITIES = {
     "p0-0-kill-switch-triggered": "SEV1",

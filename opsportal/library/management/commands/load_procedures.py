@@ -1,14 +1,14 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from drills.procedure_files import read_procedure_dir
-from drills.services.library import procedure_library_load
 from opsportal.core.errors import ValidationFailed
 from opsportal.core.request_context import request_context
+from opsportal.library.procedure_files import read_procedure_dir
+from opsportal.library.services import procedure_library_load
 
 
 class Command(BaseCommand):
-    help = "Load the shipped procedure library (drills/procedures/*.toml). Idempotent."
+    help = "Load the shipped procedure library (opsportal/library/procedures/*.toml). Idempotent."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--dir", default=str(settings.OPSPORTAL_PROCEDURES_DIR))

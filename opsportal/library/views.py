@@ -1,10 +1,10 @@
-"""Read-only browser views of the procedure library (mounted at /drills/library/).
+"""Read-only browser views of the procedure library (mounted at /library/).
 
 `procedure_list` lists the published version of every procedure, filtered by kind
 and searched by title; `procedure_detail` shows one procedure's current version (or
 `?version=N`) with its steps, targets, pass rules, pre-checklist, pass criteria and
 sign-off requirements, and lists every version. Both need
-`drills.view_procedureversion` and run a fixed number of queries.
+`library.view_procedureversion` and run a fixed number of queries.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.views.generic import TemplateView
 
-from drills.models import Procedure, ProcedureVersion
 from opsportal.core.web import PortalPermissionMixin
+from opsportal.library.models import Procedure, ProcedureVersion
 
-VIEW = "drills.view_procedureversion"
+VIEW = "library.view_procedureversion"
 
 # How the sign-off vocabulary of the data files reads to people.
 SIGNOFF_ROLE_LABELS = {
@@ -53,7 +53,7 @@ class ProcedureListView(PortalPermissionMixin, TemplateView):
     """Published procedures grouped by kind (two queries, whatever the number)."""
 
     permission_required = VIEW
-    template_name = "drills/procedure_list.html"
+    template_name = "library/procedure_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -89,7 +89,7 @@ class ProcedureDetailView(PortalPermissionMixin, TemplateView):
     """One procedure: the published version (or `?version=N`) and its history."""
 
     permission_required = VIEW
-    template_name = "drills/procedure_detail.html"
+    template_name = "library/procedure_detail.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -128,6 +128,7 @@ class ProcedureDetailView(PortalPermissionMixin, TemplateView):
         return context
 
 
+app_name = "library"
 urlpatterns = [
     path("", ProcedureListView.as_view(), name="procedure_list"),
     path("<slug:slug>/", ProcedureDetailView.as_view(), name="procedure_detail"),

@@ -1,4 +1,4 @@
-"""Reading the shipped procedure library (`drills/procedures/*.toml`).
+"""Reading the shipped procedure library (`opsportal/library/procedures/*.toml`).
 
 One TOML file per procedure, named after its slug (`kill-switch-drill.toml`):
 

@@ -4,7 +4,7 @@ Everything here is read-only: a published or retired version is a record that
 checklists and drill runs point at, and a checklist is ticked through
 `checklist_item_tick` by the app that owns its target. The one write is **Revise**
 on the published version: the admin edits the version as a data file (the same
-TOML as `drills/procedures/*.toml`) and `procedure_revise` publishes the result as
+TOML as `opsportal/library/procedures/*.toml`) and `procedure_revise` publishes the result as
 the next version, leaving the old one untouched. See docs/procedures.md.
 """
 
@@ -22,35 +22,35 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from drills.models.library import (
+from opsportal.core.admin_mixins import ReadOnlyAdminMixin
+from opsportal.core.errors import DomainError
+from opsportal.core.web import deny
+from opsportal.library.models import (
     Checklist,
     ChecklistItem,
     Procedure,
     ProcedureStep,
     ProcedureVersion,
 )
-from drills.procedure_files import TOP_KEYS, spec_to_toml
-from drills.services.library import procedure_revise, procedure_version_spec
-from opsportal.core.admin_mixins import ReadOnlyAdminMixin
-from opsportal.core.errors import DomainError
-from opsportal.core.web import deny
+from opsportal.library.procedure_files import TOP_KEYS, spec_to_toml
+from opsportal.library.services import procedure_revise, procedure_version_spec
 
-REVISE_PERMISSION = "drills.add_procedureversion"
+REVISE_PERMISSION = "library.add_procedureversion"
 
 # The revise page is the admin's own layout plus one form; it is kept here rather
 # than as a template file so the admin for the library lives in one module.
 _REVISE_TEMPLATE = engines["django"].from_string(
     """{% extends "admin/base_site.html" %}
 {% block breadcrumbs %}<div class="breadcrumbs"><a href="{% url 'admin:index' %}">Home</a>
-&rsaquo; <a href="{% url 'admin:drills_procedureversion_changelist' %}">Procedure versions</a>
-&rsaquo; <a href="{% url 'admin:drills_procedureversion_change' version.pk %}">{{ version }}</a>
+&rsaquo; <a href="{% url 'admin:library_procedureversion_changelist' %}">Procedure versions</a>
+&rsaquo; <a href="{% url 'admin:library_procedureversion_change' version.pk %}">{{ version }}</a>
 &rsaquo; Revise</div>{% endblock %}
 {% block content %}
 <p>Edit the procedure as a data file and save: it is published as version
 {{ next_version }} and version {{ version.version }} is retired, unchanged, for the
 checklists and drill runs that used it. The slug and kind cannot change.</p>
 <p>To keep the repository in step, copy the saved text to
-<code>drills/procedures/{{ version.procedure.slug }}.toml</code>; reloading an
+<code>opsportal/library/procedures/{{ version.procedure.slug }}.toml</code>; reloading an
 unchanged file does not undo this revision.</p>
 <form method="post">{% csrf_token %}
 {{ form.non_field_errors }}{{ form.document.errors }}
@@ -137,14 +137,14 @@ class ProcedureVersionAdmin(_ReadOnly, admin.ModelAdmin):
     def revise_link(self, obj: ProcedureVersion) -> str:
         if obj.status != ProcedureVersion.Status.PUBLISHED:
             return "-"
-        url = reverse("admin:drills_procedureversion_revise", args=[obj.pk])
+        url = reverse("admin:library_procedureversion_revise", args=[obj.pk])
         return format_html('<a href="{}">Revise (new version)</a>', url)
 
     def get_urls(self):  # type: ignore[no-untyped-def]
         revise = path(
             "<int:object_id>/revise/",
             self.admin_site.admin_view(self.revise_view),
-            name="drills_procedureversion_revise",
+            name="library_procedureversion_revise",
         )
         return [revise, *super().get_urls()]
 
@@ -155,7 +155,7 @@ class ProcedureVersionAdmin(_ReadOnly, admin.ModelAdmin):
         version = get_object_or_404(
             ProcedureVersion.objects.select_related("procedure"), pk=object_id
         )
-        change_url = reverse("admin:drills_procedureversion_change", args=[version.pk])
+        change_url = reverse("admin:library_procedureversion_change", args=[version.pk])
         if version.status != ProcedureVersion.Status.PUBLISHED:
             messages.error(request, "Only the published version of a procedure can be revised.")
             return HttpResponseRedirect(change_url)
@@ -178,7 +178,7 @@ class ProcedureVersionAdmin(_ReadOnly, admin.ModelAdmin):
                     request, f"Published {revised}; version {version.version} retired."
                 )
                 return HttpResponseRedirect(
-                    reverse("admin:drills_procedureversion_change", args=[revised.pk])
+                    reverse("admin:library_procedureversion_change", args=[revised.pk])
                 )
         context = {
             **self.admin_site.each_context(request),

@@ -1,10 +1,10 @@
 import pytest
 from django.db import transaction
 
-from drills.procedure_files import parse_procedure
-from drills.services.library import checklist_instantiate, checklist_item_tick, procedure_publish
 from opsportal.audit.models import AuditEvent
 from opsportal.core.errors import NotFound
+from opsportal.library.procedure_files import parse_procedure
+from opsportal.library.services import checklist_instantiate, checklist_item_tick, procedure_publish
 
 SPEC = {
     "slug": "demo-playbook",

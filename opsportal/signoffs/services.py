@@ -2,7 +2,7 @@
 
 A model becomes signable by registering an adapter:
 
-    from drills.services.signoffs import SignableAdapter, register_signable
+    from opsportal.signoffs.services import SignableAdapter, register_signable
 
     class ReviewSignable(SignableAdapter):
         def content(self, target): ...          # canonical dict of what is signed
@@ -14,16 +14,14 @@ A model becomes signable by registering an adapter:
     register_signable(Review, ReviewSignable())
 
 `signable_content(target)` returns the dict, `signable_sha256(target)` the SHA-256 of
-its canonical JSON (sorted keys, no spaces, UTF-8). The signer is shown the content
-and its hash; `signoff_sign` refuses if the hash they saw is no longer current.
+its canonical JSON (`opsportal.core.hashing`). The signer is shown the content and its
+hash; `signoff_sign` refuses if the hash they saw is no longer current. A sign-off
+holds while the target's content still hashes to what was signed (`valid_signoffs`):
+edits need not void anything, and the next signature voids what no longer holds.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import hashlib
-import json
 import logging
 from typing import Any
 
@@ -32,9 +30,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from drills.models.signoffs import Signoff
 from opsportal.audit.services import audit_record, audit_record_standalone
 from opsportal.core.errors import Conflict, DomainError, NotPermitted, ValidationFailed
+from opsportal.core.hashing import json_values, sha256_hex
+from opsportal.signoffs.models import Signoff
 
 logger = logging.getLogger(__name__)
 
@@ -86,39 +85,35 @@ def user_in_group(user: Any, group: str) -> bool:
     return Group.objects.filter(name=group, user=user).exists()
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    return value
-
-
 def signable_content(target: models.Model) -> dict[str, Any]:
-    """The canonical content of `target` that a sign-off attests (JSON values only)."""
-    return _canonical(_adapter(target).content(target))
-
-
-def canonical_json(content: dict[str, Any]) -> str:
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The content of `target` that a sign-off attests, as JSON values
+    (`opsportal.core.hashing.json_values`)."""
+    content: dict[str, Any] = json_values(_adapter(target).content(target))
+    return content
 
 
 def signable_sha256(target: models.Model) -> str:
     """SHA-256 (hex) of the canonical JSON of `signable_content(target)`."""
-    return hashlib.sha256(canonical_json(signable_content(target)).encode()).hexdigest()
+    return sha256_hex(signable_content(target))
 
 
 def signoffs_for(target: models.Model, *, include_void: bool = False) -> models.QuerySet[Signoff]:
+    """`target`'s sign-offs, oldest first: those not voided (or all, `include_void`).
+    Whether one still holds is `valid_signoffs`' question, not this one's."""
     qs = Signoff.objects.filter(
         target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk)
     ).select_related("signer")
     return qs if include_void else qs.filter(voided_at__isnull=True)
+
+
+def valid_signoffs(target: models.Model, *, content_sha256: str | None = None) -> list[Signoff]:
+    """The sign-offs of `target` that hold: not voided and made on the content it has
+    now (their `content_sha256` equals `signable_sha256(target)`, or the given
+    `content_sha256` when the caller has just computed it). DESIGN "Sign-off": editing
+    signed content voids its sign-offs; here that follows from the hashes, so no write
+    path has to remember it."""
+    current = content_sha256 or signable_sha256(target)
+    return [s for s in signoffs_for(target) if s.content_sha256 == current]
 
 
 def required_roles_for(target: models.Model) -> list[str]:
@@ -195,7 +190,16 @@ def _sign(
             field="content_sha256",
         )
     adapter.check_role(target, actor, role)
-    live = list(signoffs_for(target))
+    live = list(signoffs_for(target).select_for_update())
+    # Sign-offs made on earlier content no longer hold; void them (kept, with the
+    # reason) so the one-live-per-role constraints admit the new signature.
+    _void(
+        target,
+        [s for s in live if s.content_sha256 != current],
+        "The signed content changed after signing.",
+        actor=None,
+    )
+    live = [s for s in live if s.content_sha256 == current]
     if any(s.role == role for s in live):
         raise Conflict(f"The {role} sign-off is already given.", code="role_already_signed")
     if any(s.signer_id == actor.pk for s in live):
@@ -228,24 +232,18 @@ def _sign(
     return signoff
 
 
-def signoff_void_for(target: models.Model, reason: str, *, actor: Any = None) -> int:
-    """Void every live sign-off of `target` because its signed content changed.
-
-    Runs in the caller's transaction (the one that changes the content). Returns the
-    number voided; each is audited as "signoff.voided".
-    """
-    with transaction.atomic():
-        live = list(signoffs_for(target).select_for_update())
-        now = timezone.now()
-        for signoff in live:
-            signoff.voided_at = now
-            signoff.void_reason = reason[:300]
-            signoff.save(update_fields=["voided_at", "void_reason"])
-            audit_record(
-                actor=actor,
-                event_type="signoff.voided",
-                obj=target,
-                after={"role": signoff.role, "signer": signoff.signer.get_username()},
-                metadata={"reason": reason, "signoff": signoff.pk},
-            )
-    return len(live)
+def _void(target: models.Model, signoffs: list[Signoff], reason: str, *, actor: Any) -> None:
+    """Mark `signoffs` (of `target`, locked by the caller) void with `reason`; each is
+    audited as "signoff.voided". Runs in the caller's transaction."""
+    now = timezone.now()
+    for signoff in signoffs:
+        signoff.voided_at = now
+        signoff.void_reason = reason[:300]
+        signoff.save(update_fields=["voided_at", "void_reason"])
+        audit_record(
+            actor=actor,
+            event_type="signoff.voided",
+            obj=target,
+            after={"role": signoff.role, "signer": signoff.signer.get_username()},
+            metadata={"reason": reason, "signoff": signoff.pk},
+        )

@@ -1,16 +1,16 @@
 import pytest
 
-from drills.models import Signoff
 from drills.services.runs import drill_action_item_add, drill_step_record
-from drills.services.signoffs import (
+from opsportal.audit.models import AuditEvent
+from opsportal.core.errors import Conflict, NotPermitted, ValidationFailed
+from opsportal.signoffs.models import Signoff
+from opsportal.signoffs.services import (
     signable_content,
     signable_sha256,
     signoff_sign,
-    signoff_void_for,
     signoffs_for,
+    valid_signoffs,
 )
-from opsportal.audit.models import AuditEvent
-from opsportal.core.errors import Conflict, NotPermitted, ValidationFailed
 from tests.drills.factories import completed_run, plan, publish, start
 from tests.factories import PASSWORD, UserFactory
 
@@ -174,9 +174,8 @@ def test_a_run_in_progress_cannot_be_signed(version, paper, users):
     assert exc.value.code == "not_signable"
 
 
-def test_editing_a_step_after_signing_voids_the_signoffs(run, users):
-    signoff = sign(run, users["operator1"], "drill_lead")
-    old_sha = signoff.content_sha256
+def test_editing_a_step_after_signing_leaves_no_valid_signoff(run, users):
+    sign(run, users["operator1"], "drill_lead")
     result = run.step_results.get(position=2)
 
     drill_step_record(
@@ -186,19 +185,51 @@ def test_editing_a_step_after_signing_voids_the_signoffs(run, users):
         observations="an order went out",
     )
 
-    signoff.refresh_from_db()
-    assert signoff.voided_at is not None
-    assert "Step 2" in signoff.void_reason
-    assert signoffs_for(run).count() == 0
-    assert signable_sha256(run) != old_sha
-    assert AuditEvent.objects.filter(event_type="signoff.voided").count() == 1
-    # the lead signs again, on the new content
+    assert valid_signoffs(run) == []
+
+
+def test_signing_again_after_an_edit_voids_the_stale_signoff_and_keeps_it(run, users):
+    stale = sign(run, users["operator1"], "drill_lead")
+    drill_step_record(
+        result_id=run.step_results.get(position=2).pk, actor=users["operator1"], outcome="fail"
+    )
     run.refresh_from_db()
+
+    fresh = sign(run, users["operator1"], "drill_lead")
+
+    stale.refresh_from_db()
+    assert (stale.void_reason, [s.pk for s in valid_signoffs(run)]) == (
+        "The signed content changed after signing.",
+        [fresh.pk],
+    )
+
+
+def test_voiding_a_stale_signoff_is_audited_once(run, users):
     sign(run, users["operator1"], "drill_lead")
-    assert signoffs_for(run).count() == 1
+    drill_step_record(
+        result_id=run.step_results.get(position=2).pk, actor=users["operator1"], outcome="fail"
+    )
+    run.refresh_from_db()
+
+    sign(run, users["operator1"], "drill_lead")
+
+    assert AuditEvent.objects.filter(event_type="signoff.voided").count() == 1
 
 
-def test_re_recording_the_same_values_does_not_void(run, users):
+def test_a_stale_signoff_does_not_count_towards_completion(run, users):
+    sign(run, users["operator1"], "drill_lead")
+    drill_step_record(
+        result_id=run.step_results.get(position=2).pk, actor=users["operator1"], outcome="fail"
+    )
+    run.refresh_from_db()
+
+    sign(run, users["risk"], "risk_officer")
+
+    run.refresh_from_db()
+    assert run.state == "completed"
+
+
+def test_re_recording_the_same_values_keeps_the_signoff_valid(run, users):
     signoff = sign(run, users["operator1"], "drill_lead")
     result = run.step_results.get(position=2)
 
@@ -206,11 +237,10 @@ def test_re_recording_the_same_values_does_not_void(run, users):
         result_id=result.pk, actor=users["operator1"], outcome="pass", measured_seconds="3"
     )
 
-    signoff.refresh_from_db()
-    assert signoff.voided_at is None
+    assert [s.pk for s in valid_signoffs(run)] == [signoff.pk]
 
 
-def test_adding_an_issue_after_signing_voids_the_signoffs(run, users):
+def test_adding_an_issue_after_signing_leaves_no_valid_signoff(run, users):
     import datetime as dt
 
     sign(run, users["operator1"], "drill_lead")
@@ -223,7 +253,7 @@ def test_adding_an_issue_after_signing_voids_the_signoffs(run, users):
         due_on=dt.date(2030, 1, 1),
     )
 
-    assert signoffs_for(run).count() == 0
+    assert valid_signoffs(run) == []
 
 
 def test_a_signed_off_run_cannot_be_edited(run, users):
@@ -236,21 +266,11 @@ def test_a_signed_off_run_cannot_be_edited(run, users):
         )
 
 
-def test_signoff_void_for_keeps_history(run, users):
-    sign(run, users["operator1"], "drill_lead")
-
-    count = signoff_void_for(run, "corrected", actor=users["operator1"])
-
-    assert count == 1
-    assert signoffs_for(run, include_void=True).count() == 1
-    assert signoffs_for(run).count() == 0
-
-
 def test_any_model_can_be_made_signable(db, users):
     """The post-incident review will register its own adapter; a user record stands
     in for such a target here."""
-    from drills.services import signoffs as svc
     from opsportal.accounts.models import User
+    from opsportal.signoffs import services as svc
 
     class ProfileSignable(svc.SignableAdapter):
         def content(self, target):

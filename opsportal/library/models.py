@@ -27,6 +27,7 @@ class Procedure(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "drills_procedure"  # the table predates the library app (moved from drills)
         ordering = ["kind", "slug"]
 
     def __str__(self) -> str:
@@ -63,6 +64,7 @@ class ProcedureVersion(models.Model):
     )
 
     class Meta:
+        db_table = "drills_procedureversion"
         ordering = ["procedure__slug", "-version"]
         constraints = [
             models.UniqueConstraint(
@@ -92,6 +94,7 @@ class ProcedureStep(models.Model):
     pass_rule = models.TextField(blank=True)
 
     class Meta:
+        db_table = "drills_procedurestep"
         ordering = ["version", "position"]
         constraints = [
             models.UniqueConstraint(fields=["version", "position"], name="procedure_step_unique")
@@ -118,6 +121,7 @@ class Checklist(models.Model):
     )
 
     class Meta:
+        db_table = "drills_checklist"
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
@@ -136,6 +140,7 @@ class ChecklistItem(models.Model):
     note = models.TextField(blank=True)
 
     class Meta:
+        db_table = "drills_checklistitem"
         ordering = ["checklist", "position"]
         constraints = [
             models.UniqueConstraint(fields=["checklist", "position"], name="checklist_item_unique")

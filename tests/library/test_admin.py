@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from drills.models import ChecklistItem, ProcedureVersion
-from drills.procedure_files import parse_procedure
-from drills.services.library import checklist_instantiate, procedure_publish
 from opsportal.audit.models import AuditEvent
+from opsportal.library.models import ChecklistItem, ProcedureVersion
+from opsportal.library.procedure_files import parse_procedure
+from opsportal.library.services import checklist_instantiate, procedure_publish
 from tests.factories import UserFactory
 
 SPEC = {
@@ -44,18 +44,18 @@ def admin_client_(db):
 
 
 def revise_url(version: ProcedureVersion) -> str:
-    return reverse("admin:drills_procedureversion_revise", args=[version.pk])
+    return reverse("admin:library_procedureversion_revise", args=[version.pk])
 
 
 def test_admin_lists_and_shows_library_records_read_only(version, admin_client_):
     checklist = checklist_instantiate(procedure_slug="admin-drill", target=version, actor=None)
     pages = [
-        reverse("admin:drills_procedure_changelist"),
-        reverse("admin:drills_procedure_change", args=[version.procedure_id]),
-        reverse("admin:drills_procedureversion_changelist"),
-        reverse("admin:drills_procedureversion_change", args=[version.pk]),
-        reverse("admin:drills_checklist_changelist"),
-        reverse("admin:drills_checklist_change", args=[checklist.pk]),
+        reverse("admin:library_procedure_changelist"),
+        reverse("admin:library_procedure_change", args=[version.procedure_id]),
+        reverse("admin:library_procedureversion_changelist"),
+        reverse("admin:library_procedureversion_change", args=[version.pk]),
+        reverse("admin:library_checklist_changelist"),
+        reverse("admin:library_checklist_change", args=[checklist.pk]),
     ]
 
     responses = [admin_client_.get(url) for url in pages]
@@ -63,13 +63,13 @@ def test_admin_lists_and_shows_library_records_read_only(version, admin_client_)
     assert [r.status_code for r in responses] == [200] * len(pages)
     assert "Press Kill" in responses[3].text
     assert 'name="_save"' not in responses[3].text
-    assert admin_client_.get(reverse("admin:drills_procedureversion_add")).status_code == 403
+    assert admin_client_.get(reverse("admin:library_procedureversion_add")).status_code == 403
 
 
 def test_a_published_version_cannot_be_changed_in_place_even_by_a_superuser(version):
     client = Client()
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    url = reverse("admin:drills_procedureversion_change", args=[version.pk])
+    url = reverse("admin:library_procedureversion_change", args=[version.pk])
 
     response = client.post(url, {"title": "Edited in place"})
 
@@ -96,7 +96,7 @@ def test_admin_revise_publishes_the_edited_document_as_the_next_version(version,
     revised = ProcedureVersion.objects.get(procedure__slug="admin-drill", version=2)
     assert response.status_code == 302
     assert response["Location"] == reverse(
-        "admin:drills_procedureversion_change", args=[revised.pk]
+        "admin:library_procedureversion_change", args=[revised.pk]
     )
     assert [s.title for s in revised.steps.all()] == ["Press Kill", "Recover and confirm ALLOW"]
     assert [s.title for s in version.steps.all()] == ["Press Kill", "Recover"]
@@ -149,9 +149,9 @@ def test_checklist_items_are_read_only_even_for_a_superuser(version):
     item = checklist.items.first()
     client = Client()
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    url = reverse("admin:drills_checklistitem_change", args=[item.pk])
+    url = reverse("admin:library_checklistitem_change", args=[item.pk])
 
-    listing = client.get(reverse("admin:drills_checklistitem_changelist"))
+    listing = client.get(reverse("admin:library_checklistitem_changelist"))
     response = client.post(url, {"note": "ticked in the admin"})
 
     item.refresh_from_db()

@@ -30,6 +30,7 @@ class Signoff(models.Model):
     void_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        db_table = "drills_signoff"  # the table predates the signoffs app (moved from drills)
         ordering = ["signed_at", "id"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
         constraints = [
