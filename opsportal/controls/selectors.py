@@ -14,19 +14,24 @@ so a trigger is visible to the very next read.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+from django.dispatch import receiver
 from django.utils import timezone
 from psycopg import pq
 
 from opsportal.controls.models import Environment, GateToken, KillSwitchEvent, ModeChange
 from opsportal.core.errors import NotFound
+
+logger = logging.getLogger(__name__)
 
 ALLOW, NEUTRAL, HALT = "ALLOW", "NEUTRAL", "HALT"
 REASON_ALLOW = "ALLOW_ALL_CHECKS_PASSED"
@@ -69,11 +74,11 @@ def _iso(value: dt.datetime) -> str:
 # clock-drift issue registers "NEUTRAL_CLOCK_DRIFT". A check runs on the hot path for
 # every gate read: it must read only the state it is given (columns of the
 # environment row) or an in-process value, never issue a query of its own.
-_NEUTRAL_CHECKS: list[tuple[str, Callable[[dict[str, Any]], bool]]] = []
+_NEUTRAL_CHECKS: list[tuple[str, Callable[[Mapping[str, Any]], bool]]] = []
 
 
 def register_gate_neutral_check(
-    reason_code: str, breached: Callable[[dict[str, Any]], bool]
+    reason_code: str, breached: Callable[[Mapping[str, Any]], bool]
 ) -> None:
     """Register a check that turns an otherwise ALLOW decision into NEUTRAL.
     `breached(state)` gets the environment row as a dict (column name → value)."""
@@ -81,7 +86,7 @@ def register_gate_neutral_check(
         _NEUTRAL_CHECKS.append((reason_code, breached))
 
 
-def clock_drift_breached(state: dict[str, Any]) -> str | None:
+def clock_drift_breached(state: Mapping[str, Any]) -> str | None:
     """The clock-drift hook of the evaluation order: the reason code of the first
     registered NEUTRAL check that is breached, or None. Always None until the drift
     issue registers its check (DESIGN "Drift checks")."""
@@ -91,7 +96,7 @@ def clock_drift_breached(state: dict[str, Any]) -> str | None:
     return None
 
 
-def decide(state: dict[str, Any], *, now: dt.datetime | None = None) -> GateDecision:
+def decide(state: Mapping[str, Any], *, now: dt.datetime | None = None) -> GateDecision:
     """The decision for one environment row (`state` holds at least mode,
     kill_switch and version)."""
     as_of = now or timezone.now()
@@ -140,16 +145,26 @@ def gate_decision(slug: str) -> GateDecision:
 
 
 # The gate endpoint's single query: the environment row and, in the same round trip,
-# whether the presented token may read it. Both lookups are on unique indexes.
-_GATE_SQL = """
+# whether the presented token may read it. Both lookups are on unique indexes. The
+# last column says whether the token's `last_used_at` is due a touch (older than
+# TOKEN_TOUCH_SECONDS, or never set); how "older than" is spelt depends on the branch.
+TOKEN_TOUCH_SECONDS = 60
+_GATE_SQL_TEMPLATE = """
 SELECT e.id, e.mode, e.kill_switch, e.version, t.id,
-       (t.last_used_at IS NULL OR t.last_used_at < now() - interval '60 seconds')
+       (t.last_used_at IS NULL OR t.last_used_at < {touch_cutoff})
 FROM controls_environment e
 LEFT JOIN controls_gatetoken t
   ON t.token_sha256 = %s AND t.revoked_at IS NULL
  AND (t.environment_id IS NULL OR t.environment_id = e.id)
 WHERE e.slug = %s
 """
+# PostgreSQL, prepared once per connection: the cutoff from the database's clock.
+_GATE_SQL = _GATE_SQL_TEMPLATE.format(
+    touch_cutoff=f"now() - interval '{TOKEN_TOUCH_SECONDS} seconds'"
+)
+# Portable (SQLite; PostgreSQL without prepared statements): the cutoff is a parameter
+# from the portal's clock, the clock `token_touch` writes `last_used_at` with.
+_GATE_SQL_PORTABLE = _GATE_SQL_TEMPLATE.format(touch_cutoff="%s")
 
 
 @dataclass(frozen=True)
@@ -211,24 +226,54 @@ def _pq_error(result: Any, pgconn: Any) -> str:
     return message.decode(errors="replace").strip()
 
 
-def _gate_row_django(conn: Any, token_sha256: str, slug: str) -> tuple | None:
-    """The same query through a Django cursor (SQLite in development, or
-    `OPSPORTAL_GATE_PREPARED = False` behind a transaction-pooling PgBouncer older
-    than 1.21, which breaks prepared statements)."""
+def _gate_row_portable(conn: Any, token_sha256: str, slug: str) -> tuple | None:
+    """The same query through a Django cursor, in SQL every backend runs: SQLite (the
+    `make run` default), or PostgreSQL with `OPSPORTAL_GATE_PREPARED = False` behind a
+    transaction-pooling PgBouncer older than 1.21, which breaks prepared statements.
+    The touch cutoff is adapted as the ORM adapts a DateTimeField (SQLite stores text
+    in UTC), so the comparison is the one `last_used_at__lt=cutoff` would make."""
+    cutoff = timezone.now() - dt.timedelta(seconds=TOKEN_TOUCH_SECONDS)
     with conn.cursor() as cursor:
-        cursor.execute(_GATE_SQL, [token_sha256, slug])
+        cursor.execute(
+            _GATE_SQL_PORTABLE,
+            [conn.ops.adapt_datetimefield_value(cutoff), token_sha256, slug],
+        )
         return cursor.fetchone()
+
+
+GateRowReader = Callable[[Any, str, str], tuple | None]
+
+# The branch each database vendor takes, chosen on its first gate read rather than
+# on every read (the gate is the hottest path). Forgotten when a test changes
+# OPSPORTAL_GATE_PREPARED (`_forget_gate_readers`).
+_GATE_READERS: dict[str, GateRowReader] = {}
+
+
+def _gate_reader(vendor: str) -> GateRowReader:
+    """The gate query for a database vendor: straight through libpq on PostgreSQL
+    (unless OPSPORTAL_GATE_PREPARED is off), the portable cursor query otherwise."""
+    reader = _GATE_READERS.get(vendor)
+    if reader is None:
+        prepared = vendor == "postgresql" and getattr(settings, "OPSPORTAL_GATE_PREPARED", True)
+        reader = _gate_row_libpq if prepared else _gate_row_portable
+        _GATE_READERS[vendor] = reader
+        logger.info("gate.reader_chosen", extra={"vendor": vendor, "reader": reader.__name__})
+    return reader
+
+
+@receiver(setting_changed)
+def _forget_gate_readers(*, setting: str, **kwargs: Any) -> None:
+    if setting == "OPSPORTAL_GATE_PREPARED":
+        _GATE_READERS.clear()
 
 
 def gate_read(slug: str, token_sha256: str, *, conn: Any = None) -> GateRead:
     """One query: the environment's gate state and the token's right to read it.
     For an unknown slug, whether the token exists at all is not revealed.
-    `conn`: the database wrapper to use (default: the default connection)."""
+    `conn`: the database wrapper to use (default: the default connection).
+    Raises django.db.DatabaseError when the database cannot answer."""
     conn = conn or connections[DEFAULT_DB_ALIAS]
-    if conn.vendor == "postgresql" and getattr(settings, "OPSPORTAL_GATE_PREPARED", True):
-        row = _gate_row_libpq(conn, token_sha256, slug)
-    else:
-        row = _gate_row_django(conn, token_sha256, slug)
+    row = _gate_reader(conn.vendor)(conn, token_sha256, slug)
     if row is None:
         return GateRead(state=None, token_id=None)
     env_id, mode, kill_switch, version, token_id, touch_due = row
@@ -333,13 +378,3 @@ def cooldown_remaining_seconds(environment: Environment) -> int:
         return 0
     left = environment.cooldown_seconds - (timezone.now() - environment.killed_at).total_seconds()
     return max(0, int(left) + (1 if left > int(left) else 0))
-
-
-def incident_for_link(user: Any, incident_id: int) -> Any:
-    """The open incident `incident_id` a control action may be linked to, or None
-    (unknown, not open, or the user may not see incidents)."""
-    from incidents.models import Incident
-
-    if not user.has_perm("incidents.view_incident"):
-        return None
-    return Incident.objects.open().filter(pk=incident_id).first()

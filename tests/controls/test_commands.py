@@ -1,4 +1,5 @@
 import io
+import json
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -20,6 +21,35 @@ def test_killswitch_status_prints_state_and_gate(env, users):
     out = killswitch("status", "--env", "paper", "--as", "auditor")
 
     assert "kill_switch: ACTIVE" in out and "'decision': 'ALLOW'" in out
+
+
+def test_killswitch_status_needs_no_acting_user(env):
+    out = killswitch("status", "--env", "paper", "--json")
+
+    assert json.loads(out)["gate"]["decision"] == "ALLOW"
+
+
+def test_killswitch_history_needs_no_acting_user(env, users, library, kill):
+    kill(env, reason_code="emergency_l2")
+
+    history = killswitch("history", "--env", "paper")
+
+    assert "triggered" in history and "emergency_l2" in history
+
+
+def test_killswitch_status_as_a_user_without_the_permission_is_refused(env, users):
+    users["auditor"].groups.clear()
+
+    with pytest.raises(CommandError, match="may not 'status'"):
+        killswitch("status", "--env", "paper", "--as", "auditor")
+
+
+@pytest.mark.parametrize("verb", ["trigger", "recover", "complete-recovery"])
+def test_killswitch_write_without_acting_user_is_refused(env, users, verb):
+    with pytest.raises(CommandError, match="name the acting user with --as"):
+        killswitch(verb, "--env", "paper")
+
+    assert Environment.objects.get().kill_switch == "ACTIVE"
 
 
 def test_killswitch_trigger_kills_and_history_shows_it(env, users, library):

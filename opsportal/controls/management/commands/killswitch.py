@@ -1,8 +1,12 @@
 """`python manage.py killswitch status|trigger|recover|complete-recovery|history
---env SLUG --as USERNAME` — the runbook's kill-switch verbs, with every rule the
+--env SLUG [--as USERNAME]` — the runbook's kill-switch verbs, with every rule the
 browser has: the user's permissions, the cooldown, four-eyes completion (the
 approvals engine refuses the requester and non risk officers) with the user's
 password asked again (getpass, or `--password-stdin`).
+
+The writes (trigger, recover, complete-recovery) act as the `--as` user and need it.
+The reads (status, history) need no user: whoever can run manage.py can already read
+the database; given `--as`, a read is checked against that user's permission.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from opsportal.accounts.models import User
-from opsportal.controls import selectors, services
+from opsportal.approvals.models import ApprovalRequest
+from opsportal.approvals.services import approval_grant
+from opsportal.controls import hooks, selectors, services
 from opsportal.controls.models import Environment, ReasonCode
 from opsportal.core.errors import DomainError
 from opsportal.core.request_context import request_context
@@ -27,6 +33,7 @@ PERMISSIONS = {
     "recover": "controls.recover_killswitch",
     "complete-recovery": "controls.view_environment",  # the approval policy decides who
 }
+READS = frozenset({"status", "history"})
 
 
 class Command(BaseCommand):
@@ -35,7 +42,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("verb", choices=list(PERMISSIONS))
         parser.add_argument("--env", required=True, help="Environment slug.")
-        parser.add_argument("--as", dest="username", required=True, help="Acting user.")
+        parser.add_argument(
+            "--as",
+            dest="username",
+            help="Acting user: required for trigger, recover and complete-recovery.",
+        )
         parser.add_argument("--reason-code", default=ReasonCode.MANUAL, choices=ReasonCode.values)
         parser.add_argument("--note", default="", help="trigger: note.")
         parser.add_argument("--incident", type=int, help="trigger: link this open incident.")
@@ -47,12 +58,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="status/history as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = User.objects.filter(username=options["username"], is_active=True).first()
-        if user is None:
-            raise CommandError(f"No active user '{options['username']}'.")
         verb = options["verb"]
-        if not user.has_perm(PERMISSIONS[verb]):
-            raise CommandError(f"{user} may not '{verb}' (needs {PERMISSIONS[verb]}).")
+        user = self.acting_user(verb, options["username"])
         env = Environment.objects.filter(slug=options["env"]).first()
         if env is None:
             raise CommandError(f"No environment '{options['env']}'.")
@@ -61,6 +68,21 @@ class Command(BaseCommand):
                 getattr(self, "do_" + verb.replace("-", "_"))(user, env, options)
             except DomainError as exc:
                 raise CommandError(f"refused ({exc.code}): {exc.message}") from exc
+
+    def acting_user(self, verb: str, username: str | None) -> User | None:
+        """The user `verb` acts as: None for a read without `--as`. Raises CommandError
+        for a write without `--as`, an unknown or inactive user, or one without the
+        verb's permission (PERMISSIONS)."""
+        if username is None:
+            if verb in READS:
+                return None
+            raise CommandError(f"'{verb}' changes the kill switch: name the acting user with --as.")
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"No active user '{username}'.")
+        if not user.has_perm(PERMISSIONS[verb]):
+            raise CommandError(f"{user} may not '{verb}' (needs {PERMISSIONS[verb]}).")
+        return user
 
     def do_status(self, user: Any, env: Environment, options: dict) -> None:
         decision = selectors.gate_decision(env.slug)
@@ -88,17 +110,12 @@ class Command(BaseCommand):
             )
 
     def do_trigger(self, user: Any, env: Environment, options: dict) -> None:
-        incident = None
-        if options["incident"]:
-            incident = selectors.incident_for_link(user, options["incident"])
-            if incident is None:
-                raise CommandError(f"No open incident #{options['incident']}.")
         event = services.kill_switch_trigger(
             environment=env,
             actor=user,
             reason_code=options["reason_code"],
             note=options["note"],
-            incident=incident,
+            incident_id=hooks.resolve_incident_link(user, options["incident"]),
         )
         if event.kind == event.Kind.TRIGGER_REPEATED:
             self.stdout.write(f"{env.slug} was already KILLED; attempt recorded.")
@@ -115,9 +132,6 @@ class Command(BaseCommand):
         )
 
     def do_complete_recovery(self, user: Any, env: Environment, options: dict) -> None:
-        from opsportal.approvals.models import ApprovalRequest
-        from opsportal.approvals.services import approval_grant
-
         env.refresh_from_db()
         if env.kill_switch != Environment.KillSwitch.RECOVERING or env.resume_request_id is None:
             raise CommandError(f"{env.slug} is {env.kill_switch}: no recovery to complete.")
