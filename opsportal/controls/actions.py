@@ -33,7 +33,7 @@ def live_transition_preconditions(target: Environment, payload: dict) -> list[Pr
 
 
 def live_transition_execute(target: Environment, payload: dict, request: Any) -> dict:
-    change = services.mode_go_live(
+    change = services.mode_go_live_in_transaction(
         environment=target,
         actor=_approver(request),
         approval_request_id=request.pk,
@@ -57,7 +57,7 @@ def kill_switch_resume_preconditions(
 
 
 def kill_switch_resume_execute(target: Environment, payload: dict, request: Any) -> dict:
-    event = services.kill_switch_recovery_complete(
+    event = services.kill_switch_recovery_complete_in_transaction(
         environment=target, actor=_approver(request), approval_request_id=request.pk
     )
     return {"kill_switch": event.to_state, "event": event.pk, "version": event.version}

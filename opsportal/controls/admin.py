@@ -56,7 +56,10 @@ class EnvironmentAdmin(admin.ModelAdmin):
     )
 
     def save_model(self, request: Any, obj: Environment, form: Any, change: bool) -> None:
-        services.environment_save(environment=obj, actor=request.user, created=not change)
+        # The admin's change form runs in its own transaction: compose into it.
+        services.environment_save_in_transaction(
+            environment=obj, actor=request.user, created=not change
+        )
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -27,10 +28,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from opsportal.controls import selectors, serializers, services
+from opsportal.controls import hooks, selectors, serializers, services
 from opsportal.controls.authentication import bearer_token
 from opsportal.controls.models import GateToken
-from opsportal.core.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,8 @@ def _gate_read(slug: str, digest: str) -> selectors.GateRead:
     conn = connections[DEFAULT_DB_ALIAS]  # one lookup; the `connection` proxy costs per use
     reused = conn.connection is not None
     if reused:
-        conn.health_check_done = True
+        # Django's flag that skips CONN_HEALTH_CHECKS' SELECT 1; missing from django-stubs.
+        conn.health_check_done = True  # type: ignore[attr-defined]
     try:
         return selectors.gate_read(slug, digest, conn=conn)
     except DatabaseError:
@@ -81,9 +82,13 @@ def gate(request: HttpRequest, slug: str) -> HttpResponse:
     raw = bearer_token(request.META.get("HTTP_AUTHORIZATION", ""))
     try:
         read = _gate_read(slug, services.hash_token(raw or ""))
-    except DatabaseError:
-        # Fail closed. Drop the broken connection so the next request reconnects.
-        logger.error("gate.state_unavailable", extra={"environment": slug})
+    except DatabaseError as exc:
+        # Fail closed. Drop the broken connection so the next request reconnects. The
+        # error's class and text say why (a newcomer's 503 must be explainable).
+        logger.error(
+            "gate.state_unavailable",
+            extra={"environment": slug, "error": f"{type(exc).__name__}: {exc}"[:500]},
+        )
         with contextlib.suppress(DatabaseError):
             connection.close()
         return _gate_response(selectors.halt(selectors.REASON_STATE_UNAVAILABLE), 503)
@@ -118,7 +123,7 @@ def _sse(decision: selectors.GateDecision) -> str:
 
 @login_not_required
 @require_GET
-def gate_stream(request: HttpRequest, slug: str) -> HttpResponse:
+def gate_stream(request: HttpRequest, slug: str) -> HttpResponseBase:
     """`GET /api/v1/environments/<slug>/gate/stream`: the gate as server-sent events.
 
     Same token and answers as `gate` (401/404/503 HALT as JSON before the stream
@@ -216,15 +221,6 @@ class EnvironmentHistoryApi(APIView):
         return Response([serializers.history_dict(h) for h in selectors.environment_history(env)])
 
 
-def _incident(user: Any, incident_id: int | None) -> Any:
-    if incident_id is None:
-        return None
-    incident = selectors.incident_for_link(user, incident_id)
-    if incident is None:
-        raise ValidationFailed(f"No open incident #{incident_id}.", field="incident")
-    return incident
-
-
 class KillSwitchTriggerApi(APIView):
     """Trigger the kill switch now (no approval). 201 with the event and the gate."""
 
@@ -240,7 +236,7 @@ class KillSwitchTriggerApi(APIView):
             actor=request.user,
             reason_code=data.validated_data["reason_code"],
             note=data.validated_data["note"],
-            incident=_incident(request.user, data.validated_data["incident"]),
+            incident_id=hooks.resolve_incident_link(request.user, data.validated_data["incident"]),
         )
         env.refresh_from_db()
         return Response(

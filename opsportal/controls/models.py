@@ -137,9 +137,9 @@ class KillSwitchEvent(models.Model):
     to_state = models.CharField(max_length=12, choices=Environment.KillSwitch.choices)
     reason_code = models.CharField(max_length=32, choices=ReasonCode.choices, blank=True)
     note = models.TextField(blank=True)
-    incident = models.ForeignKey(
-        "incidents.Incident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    # The linked incident's number. Not a foreign key: controls sits below incidents
+    # and learns the id from the incidents app's listener (controls/hooks.py).
+    incident_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     approval_request_id = models.BigIntegerField(null=True, blank=True)
     is_drill = models.BooleanField(default=False)
     version = models.PositiveBigIntegerField(help_text="Environment version after the event.")
@@ -170,9 +170,9 @@ class ModeChange(models.Model):
     from_mode = models.CharField(max_length=8, choices=Environment.Mode.choices)
     to_mode = models.CharField(max_length=8, choices=Environment.Mode.choices)
     reason = models.TextField()
-    incident = models.ForeignKey(
-        "incidents.Incident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    # The linked incident's number. Not a foreign key: controls sits below incidents
+    # and learns the id from the incidents app's listener (controls/hooks.py).
+    incident_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     approval_request_id = models.BigIntegerField(null=True, blank=True)
     is_drill = models.BooleanField(default=False)
     version = models.PositiveBigIntegerField(help_text="Environment version after the change.")
@@ -230,7 +230,7 @@ class GateToken(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        scope = self.environment.slug if self.environment_id else "all"
+        scope = self.environment.slug if self.environment is not None else "all"
         return f"{self.name} ({scope}, {self.prefix}…)"
 
     @property

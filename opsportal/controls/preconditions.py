@@ -30,6 +30,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from opsportal.approvals.registry import PreconditionResult
+from opsportal.library.models import ProcedureVersion
 
 if TYPE_CHECKING:
     from opsportal.controls.models import Environment
@@ -84,8 +85,6 @@ class AttestationItem:
 def pre_live_checklist_items() -> tuple[int | None, list[AttestationItem]]:
     """(procedure version, items) of the published pre-live checklist; (None, []) when
     the library has no published version."""
-    from opsportal.library.models import ProcedureVersion
-
     version = (
         ProcedureVersion.objects.filter(
             procedure__slug=PRE_LIVE_PROCEDURE, status=ProcedureVersion.Status.PUBLISHED
@@ -178,21 +177,7 @@ def check_no_recent_rollback(environment: Environment) -> PreconditionResult:
     )
 
 
-def check_no_open_major_incident(environment: Environment) -> PreconditionResult:
-    from incidents.selectors import open_incidents_for_environment
-
-    label = "No open SEV1/SEV2 incident for the environment"
-    open_ = list(open_incidents_for_environment(environment, severities=("SEV1", "SEV2"))[:5])
-    if open_:
-        names = ", ".join(f"#{i.pk} {getattr(i, 'severity', '')} {i}" for i in open_)
-        return PreconditionResult("no_open_incident", label, False, f"open: {names}")
-    return PreconditionResult("no_open_incident", label, True, "none open")
-
-
 register_live_precondition("mode_dry_run", "Environment is in DRY_RUN", check_mode_dry_run)
 register_live_precondition("kill_switch_active", "Kill switch ACTIVE", check_kill_switch_active)
 register_live_precondition("dry_run_duration", "Minimum time in DRY_RUN", check_dry_run_duration)
 register_live_precondition("no_recent_rollback", "No recent rollback", check_no_recent_rollback)
-register_live_precondition(
-    "no_open_incident", "No open SEV1/SEV2 incident", check_no_open_major_incident
-)

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import ListView
 
-from opsportal.controls import preconditions, selectors, services
+from opsportal.controls import hooks, preconditions, selectors, services
 from opsportal.controls.forms import KillSwitchTriggerForm, LiveTransitionForm, ReasonForm
 from opsportal.controls.models import Environment
 from opsportal.core.errors import NotFound
@@ -118,33 +118,33 @@ class KillSwitchTriggerView(PortalPermissionMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         form = KillSwitchTriggerForm(request.POST, prefix=request.POST.get("prefix") or None)
         if form.is_valid():
-            incident = None
-            incident_id = form.cleaned_data["incident"]
-            if incident_id:
-                incident = selectors.incident_for_link(request.user, incident_id)
-                if incident is None:
-                    form.add_error("incident", f"No open incident #{incident_id}.")
-            if form.is_valid():
-                env = form.cleaned_data["environment"]
-                event = call_service(
-                    request,
-                    services.kill_switch_trigger,
-                    form=form,
-                    environment=env,
-                    actor=request.user,
-                    reason_code=form.cleaned_data["reason_code"],
-                    note=form.cleaned_data["note"],
-                    incident=incident,
-                )
-                if event is not None:
-                    if event.kind == event.Kind.TRIGGER_REPEATED:
-                        messages.warning(
-                            request, f"{env.slug} was already KILLED; the attempt is recorded."
-                        )
-                    else:
-                        messages.success(request, f"Kill switch triggered on {env.slug}: HALT.")
-                    return HttpResponseRedirect(reverse("controls:detail", args=[env.slug]))
+            env = form.cleaned_data["environment"]
+            event = call_service(
+                request,
+                _trigger_linked,
+                form=form,
+                environment=env,
+                actor=request.user,
+                reason_code=form.cleaned_data["reason_code"],
+                note=form.cleaned_data["note"],
+                incident=form.cleaned_data["incident"],
+            )
+            if event is not None:
+                if event.kind == event.Kind.TRIGGER_REPEATED:
+                    messages.warning(
+                        request, f"{env.slug} was already KILLED; the attempt is recorded."
+                    )
+                else:
+                    messages.success(request, f"Kill switch triggered on {env.slug}: HALT.")
+                return HttpResponseRedirect(reverse("controls:detail", args=[env.slug]))
         return render(request, "controls/trigger.html", {"form": form}, status=400)
+
+
+def _trigger_linked(*, actor: Any, incident: int | None, **kwargs: Any) -> Any:
+    """Trigger, linking the incident the user named (ValidationFailed "incident" when
+    it is not an open incident they can see; nothing is triggered then)."""
+    incident_id = hooks.resolve_incident_link(actor, incident)
+    return services.kill_switch_trigger(actor=actor, incident_id=incident_id, **kwargs)
 
 
 class KillSwitchRecoverView(PortalPermissionMixin, View):

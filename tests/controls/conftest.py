@@ -8,13 +8,12 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
-from drills.procedure_files import parse_procedure
-from drills.services.library import procedure_publish
 from opsportal.controls import services
 from opsportal.controls.models import Environment
+from opsportal.library.procedure_files import parse_procedure
+from opsportal.library.services import procedure_publish
 from tests.controls.factories import EnvironmentFactory
 
 
@@ -81,9 +80,8 @@ def only_controls_preconditions() -> Iterator[None]:
 
 @pytest.fixture
 def library(db: None) -> None:
-    with transaction.atomic():
-        for data in LIBRARY:
-            procedure_publish(spec=parse_procedure(data, origin="test"))
+    for data in LIBRARY:
+        procedure_publish(spec=parse_procedure(data, origin="test"))
 
 
 @pytest.fixture

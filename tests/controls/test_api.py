@@ -1,5 +1,6 @@
 import pytest
 
+from opsportal.approvals.models import ApprovalRequest
 from opsportal.audit.models import AuditEvent
 from opsportal.controls.models import Environment
 from tests.controls.conftest import ALL_ATTESTED
@@ -23,35 +24,76 @@ def post(client, slug, what, data=None):
     )
 
 
+def _paper():
+    env = Environment.objects.get(slug="paper")
+    return env.kill_switch, env.mode
+
+
+@pytest.mark.parametrize("username", ["operator1", "commander", "risk"])
+def test_trigger_api_kills_for_operators_commanders_and_risk(client_for, env, username):
+    response = post(client_for(username), "paper", "trigger")
+
+    assert response.status_code == 201
+    assert _paper() == ("KILLED", "DRY_RUN")
+
+
+@pytest.mark.parametrize("username", ["operator1", "commander"])
+def test_live_api_asks_for_approval_for_operators_and_commanders(
+    client_for, env, library, username
+):
+    response = post(client_for(username), "paper", "live")
+
+    assert response.status_code == 201
+    request = ApprovalRequest.objects.get()
+    assert (request.action, request.status, request.requester.username) == (
+        "live_transition",
+        "pending",
+        username,
+    )
+
+
+# Allowed, and refused by the state, not the permission: recovery needs a kill first,
+# a rollback needs LIVE.
 @pytest.mark.parametrize(
-    ("username", "what", "allowed"),
+    ("username", "what", "code"),
     [
-        ("operator1", "trigger", True),
-        ("commander", "trigger", True),
-        ("risk", "trigger", True),
-        ("auditor", "trigger", False),
-        ("admin", "trigger", False),
-        ("operator1", "recover", True),
-        ("commander", "recover", True),
-        ("risk", "recover", False),
-        ("auditor", "recover", False),
-        ("operator1", "live", True),
-        ("commander", "live", True),
-        ("risk", "live", False),
-        ("auditor", "live", False),
-        ("operator1", "rollback", True),
-        ("risk", "rollback", False),
-        ("auditor", "rollback", False),
+        ("operator1", "recover", "not_killed"),
+        ("commander", "recover", "not_killed"),
+        ("operator1", "rollback", "not_live"),
     ],
 )
-def test_controls_api_permission_matrix(client_for, env, library, username, what, allowed):
+def test_recover_and_rollback_api_reach_the_state_check_for_allowed_roles(
+    client_for, env, username, what, code
+):
     response = post(client_for(username), "paper", what)
 
-    if allowed:
-        assert response.status_code != 403  # may still be 409: state, not permission
-    else:
-        assert response.status_code == 403
-        assert AuditEvent.objects.filter(event_type="access.denied").exists()
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("username", "what"),
+    [
+        ("auditor", "trigger"),
+        ("admin", "trigger"),
+        ("risk", "recover"),
+        ("auditor", "recover"),
+        ("risk", "live"),
+        ("auditor", "live"),
+        ("risk", "rollback"),
+        ("auditor", "rollback"),
+    ],
+)
+def test_controls_api_is_403_and_audited_for_other_roles(
+    client_for, users, env, library, username, what
+):
+    response = post(client_for(username), "paper", what)
+
+    assert response.status_code == 403
+    denied = AuditEvent.objects.filter(event_type="access.denied", actor=users[username])
+    assert denied.count() == 1
+    assert _paper() == ("ACTIVE", "DRY_RUN")
+    assert not ApprovalRequest.objects.exists()
 
 
 def test_api_requires_authentication(client, env):

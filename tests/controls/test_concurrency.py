@@ -45,26 +45,23 @@ def test_trigger_racing_recovery_completion_never_leaves_active_after_the_trigge
 ):
     """A kill racing the risk officer's approval: whichever commits last decides,
     and if the kill commits last the switch is KILLED (the approval then fails)."""
-    from django.db import transaction
-
-    from drills.procedure_files import parse_procedure
-    from drills.services.library import procedure_publish
     from opsportal.approvals.services import approval_grant
+    from opsportal.library.procedure_files import parse_procedure
+    from opsportal.library.services import procedure_publish
 
     settings.OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS = 0
-    with transaction.atomic():
-        procedure_publish(
-            spec=parse_procedure(
-                {
-                    "slug": "p0-0-kill-switch-triggered",
-                    "kind": "incident_playbook",
-                    "severity": "SEV1",
-                    "title": "Kill",
-                    "steps": [{"title": "a", "instruction": "b"}],
-                },
-                origin="t",
-            )
+    procedure_publish(
+        spec=parse_procedure(
+            {
+                "slug": "p0-0-kill-switch-triggered",
+                "kind": "incident_playbook",
+                "severity": "SEV1",
+                "title": "Kill",
+                "steps": [{"title": "a", "instruction": "b"}],
+            },
+            origin="t",
         )
+    )
     env = EnvironmentFactory(slug="paper")
     services.kill_switch_trigger(environment=env, actor=users["operator1"], reason_code="drill")
     request = services.kill_switch_recover(environment=env, actor=users["operator1"], reason="ok")

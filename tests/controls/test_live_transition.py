@@ -3,7 +3,6 @@ import datetime as dt
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
-from drills.models.library import Checklist
 from incidents.models import TimelineEntry
 from incidents.services import incident_open
 from opsportal.approvals.services import approval_grant
@@ -12,6 +11,7 @@ from opsportal.controls import preconditions, services
 from opsportal.controls.models import ModeChange
 from opsportal.controls.selectors import gate_decision
 from opsportal.core.errors import Conflict, ValidationFailed
+from opsportal.library.models import Checklist
 from tests.controls.conftest import ALL_ATTESTED
 from tests.controls.factories import EnvironmentFactory
 

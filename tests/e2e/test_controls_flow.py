@@ -9,12 +9,11 @@ import urllib.error
 import urllib.request
 
 import pytest
-from django.db import transaction
 
-from drills.procedure_files import parse_procedure
-from drills.services.library import procedure_publish
 from opsportal.controls import preconditions, services
 from opsportal.controls.models import Environment
+from opsportal.library.procedure_files import parse_procedure
+from opsportal.library.services import procedure_publish
 from tests.controls.conftest import BUILT_IN_PRECONDITIONS, LIBRARY, PRE_LIVE_ITEMS
 from tests.controls.factories import EnvironmentFactory
 
@@ -24,9 +23,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def controls_setup(users, settings):
     settings.OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS = 2
-    with transaction.atomic():
-        for data in LIBRARY:
-            procedure_publish(spec=parse_procedure(data, origin="test"))
+    for data in LIBRARY:
+        procedure_publish(spec=parse_procedure(data, origin="test"))
     env = EnvironmentFactory(slug="paper", name="Paper trading")
     _, token = services.gate_token_issue(name="engine", environment=env, actor=users["admin"])
     # The drills app's "kill switch drilled within 24 h" check is exercised by its own

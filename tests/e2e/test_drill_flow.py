@@ -16,11 +16,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from drills.models import DrillRun, Signoff
+from drills.models import DrillRun
 from drills.selectors import PRECONDITION_CODE, kill_switch_drill_precondition
 from opsportal.controls.models import Environment, KillSwitchEvent
 from opsportal.controls.preconditions import evaluate_live_preconditions
 from opsportal.controls.services import gate_token_issue
+from opsportal.signoffs.models import Signoff
 from tests.controls.factories import EnvironmentFactory
 from tests.e2e.conftest import ARTIFACTS
 
@@ -114,7 +115,7 @@ def test_kill_switch_drill_flow(new_page, login, live_server, drill_setup, users
     assert engine_gate(live_server.url, token) == "HALT"  # engines see it too
     ARTIFACTS.mkdir(exist_ok=True)
     card.screenshot(path=str(ARTIFACTS / "drill-trigger-step-phone.png"))
-    assert KillSwitchEvent.objects.get(kind="triggered").incident is None  # a drill opens none
+    assert KillSwitchEvent.objects.get(kind="triggered").incident_id is None  # a drill opens none
 
     for position in (2, 3, 4, 5):
         record_step(op1, run, position)
@@ -156,7 +157,7 @@ def test_kill_switch_drill_flow(new_page, login, live_server, drill_setup, users
     # operator1 signs as drill lead; the form shows what is signed and its hash.
     op1.get_by_role("link", name="Sign off").first.click()
     run.refresh_from_db()
-    from drills.services.signoffs import signable_sha256
+    from opsportal.signoffs.services import signable_sha256
 
     assert op1.get_by_test_id("content-sha256").inner_text() == signable_sha256(run)
     assert op1.get_by_label("Sign as").input_value() == "drill_lead"
