@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from drills import selectors
 from drills import serializers as s
 from drills.models import DrillRun
-from drills.services.runs import drill_step_record
+from drills.services.recording import drill_step_record
 from opsportal.core.errors import NotFound
 from opsportal.signoffs.services import signoff_sign
 

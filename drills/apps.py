@@ -13,7 +13,7 @@ class DrillsConfig(AppConfig):
         register_role_grants(self.label, ROLE_GRANTS)
         from drills import audit_events  # noqa: F401
         from drills.selectors import PRECONDITION_CODE, kill_switch_drill_precondition
-        from drills.services import runs  # noqa: F401 - registers DrillRun as signable
+        from drills.services import signing  # noqa: F401 - registers DrillRun as signable
         from opsportal.controls.preconditions import register_live_precondition
 
         # DESIGN "Trading environment and controls": going LIVE needs the kill switch

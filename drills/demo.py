@@ -19,12 +19,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from drills.models import DrillRun, DrillSchedule
+from drills.selectors import last_kill_switch_drill
+from drills.services.recording import drill_step_record
 from drills.services.runs import (
     drill_precheck_tick,
     drill_run_complete,
     drill_run_plan,
     drill_run_start,
-    drill_step_record,
 )
 from drills.services.schedules import drill_schedule_create
 from opsportal.controls.models import Environment
@@ -115,8 +116,6 @@ def _recent_kill_switch_verification(
     """A kill-switch verification on `paper` recorded by hand within the last 24 h,
     so the demo's live transition on paper can pass "kill switch drilled within
     24 h". Re-seeding after the window has passed records a fresh one."""
-    from drills.selectors import last_kill_switch_drill
-
     max_age = int(settings.OPSPORTAL_KILL_SWITCH_DRILL_MAX_AGE_SECONDS)
     if last_kill_switch_drill(paper, since=timezone.now() - dt.timedelta(seconds=max_age)):
         stdout.write("demo kill-switch verification within the window exists")

@@ -19,6 +19,7 @@ from drills.models.runs import (
     DrillSchedule,
     DrillStepResult,
 )
+from opsportal.approvals.registry import PreconditionResult
 from opsportal.core.errors import NotFound
 from opsportal.library.models import ProcedureStep, ProcedureVersion
 
@@ -396,8 +397,6 @@ def kill_switch_drill_precondition(environment: Any) -> Any:
     a kill-switch drill or verification on `environment` completed within
     `OPSPORTAL_KILL_SWITCH_DRILL_MAX_AGE_SECONDS` with its trigger step passed
     (DESIGN "Trading environment and controls"; live-trading runbook §4)."""
-    from opsportal.approvals.registry import PreconditionResult
-
     max_age = int(settings.OPSPORTAL_KILL_SWITCH_DRILL_MAX_AGE_SECONDS)
     hours = max_age / 3600
     label = f"Kill switch drilled within {hours:g} h"

@@ -7,6 +7,8 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from drills.selectors import schedule_statuses
+
 logger = logging.getLogger(__name__)
 
 # Runs hourly: CELERY_BEAT_SCHEDULE in settings.py.
@@ -27,8 +29,6 @@ logger = logging.getLogger(__name__)
 def drills_overdue_scan_task() -> list[dict[str, str]]:
     """Log one structured warning per overdue drill schedule (alerting picks these
     up) and return them. Read-only, so safe to run twice."""
-    from drills.selectors import schedule_statuses
-
     overdue = [
         {
             "schedule": str(st.schedule.pk),

@@ -21,9 +21,9 @@ from drills.models import (
     DrillStepResult,
 )
 from drills.services.schedules import (
-    drill_schedule_create,
+    drill_schedule_create_in_transaction,
     drill_schedule_mark_due,
-    drill_schedule_update,
+    drill_schedule_update_in_transaction,
 )
 from opsportal.core.admin_mixins import ReadOnlyAdminMixin
 from opsportal.core.errors import DomainError
@@ -70,8 +70,9 @@ class DrillScheduleAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data = form.cleaned_data
         try:
+            # The admin's change form runs in its own transaction: compose into it.
             if change:
-                saved = drill_schedule_update(
+                saved = drill_schedule_update_in_transaction(
                     schedule_id=obj.pk,
                     actor=request.user,
                     frequency=data["frequency"],
@@ -79,7 +80,7 @@ class DrillScheduleAdmin(admin.ModelAdmin):
                     is_active=data["is_active"],
                 )
             else:
-                saved = drill_schedule_create(
+                saved = drill_schedule_create_in_transaction(
                     procedure=data["procedure"],
                     environment=data["environment"],
                     frequency=data["frequency"],

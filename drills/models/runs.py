@@ -4,7 +4,8 @@ A `DrillSchedule` says how often a procedure is drilled on an environment; its n
 due date is computed from the last completed run (see `drills.selectors`). A
 `DrillRun` pins the procedure version it follows, so revising the procedure never
 changes a record already made. Its state is a protected django-fsm-2 field; only
-the services in `drills.services.runs` move it.
+the services in `drills.services.runs` (and the sign-off rules in
+`drills.services.signing`) move it.
 """
 
 from __future__ import annotations

@@ -22,7 +22,12 @@ from drills.selectors import (
     AUTOMATED_PROCEDURES,
     automation_kind,
 )
-from drills.services.runs import _lock_run, _require_crew, drill_step_record
+from drills.services._common import lock_run, require_crew
+from drills.services.recording import drill_step_record
+from opsportal.audit.services import service_entry_point
+from opsportal.controls.models import KillSwitchEvent
+from opsportal.controls.selectors import gate_decision
+from opsportal.controls.services import kill_switch_recover_in_transaction, kill_switch_trigger
 from opsportal.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -37,6 +42,7 @@ GATE_WAIT_MAX_SECONDS = 30.0
 _CLAIM_STALE_SECONDS = 120
 
 
+@service_entry_point
 def drill_step_trigger_automated(
     *, result_id: int, actor: Any, confirm_live: bool = False
 ) -> DrillStepResult:
@@ -55,21 +61,19 @@ def drill_step_trigger_automated(
     seconds (monotonic clock, trigger call → first HALT read) are recorded on the
     step: pass iff within the target; no HALT in time is a fail.
 
-    Must be called outside a transaction in production (the trigger must commit
-    for engines to see it). Raises Conflict when the step is not a trigger step,
+    An entry point, called outside any transaction: it claims the step, triggers and
+    records in transactions of its own (the trigger must commit for engines to see
+    it). Raises Conflict when the step is not a trigger step,
     the run is not in progress, the kill switch is not ACTIVE or a trigger for
     this step is already running; ValidationFailed (confirm_live) for a LIVE
     environment without explicit confirmation.
     """
-    from opsportal.controls.selectors import gate_decision
-    from opsportal.controls.services import kill_switch_trigger
-
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         result = DrillStepResult.objects.filter(pk=result_id).only("run_id").first()
         if result is None:
             raise NotFound("No such step.", field="step")
-        run = _lock_run(result.run_id)
-        _require_crew(run, actor)
+        run = lock_run(result.run_id)
+        require_crew(run, actor)
         result = (
             DrillStepResult.objects.select_for_update().select_related("step").get(pk=result_id)
         )
@@ -97,7 +101,7 @@ def drill_step_trigger_automated(
             note=f"Drill #{run.pk}, step {result.position}: automated trigger timing",
         )
     except DomainError:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             claimed = DrillStepResult.objects.select_for_update().get(pk=result_id)
             claimed.measurement = {
                 k: v for k, v in claimed.measurement.items() if k != "claimed_at"
@@ -151,28 +155,28 @@ def _poll_gate(gate_decision: Any, slug: str, *, want: str) -> tuple[Any, int]:
         time.sleep(GATE_POLL_INTERVAL_SECONDS)
 
 
+@service_entry_point
 def drill_step_start_recovery(*, result_id: int, actor: Any, confirm_live: bool = False) -> Any:
     """Start the kill-switch recovery for the recovery step of a drill: calls
     `controls.services.kill_switch_recover`, which opens the resume approval
     request a risk officer must approve (four-eyes). Returns that request.
     The step is timed by `drill_step_record_recovery` once recovery completes."""
-    from opsportal.controls.services import kill_switch_recover
-
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         result = DrillStepResult.objects.filter(pk=result_id).only("run_id").first()
         if result is None:
             raise NotFound("No such step.", field="step")
-        run = _lock_run(result.run_id)
-        _require_crew(run, actor)
+        run = lock_run(result.run_id)
+        require_crew(run, actor)
         result = DrillStepResult.objects.select_related("step").get(pk=result_id)
         _check_automatable(run, result, "recovery", actor, confirm_live)
-        return kill_switch_recover(
+        return kill_switch_recover_in_transaction(
             environment=run.environment,
             actor=actor,
             reason=f"Drill #{run.pk}: recovery after the drill trigger.",
         )
 
 
+@service_entry_point
 def drill_step_record_recovery(
     *, result_id: int, actor: Any, confirm_live: bool = False
 ) -> DrillStepResult:
@@ -186,17 +190,15 @@ def drill_step_record_recovery(
     the gate answers ALLOW and the time is within the step's target.
 
     Raises Conflict when no recovery was started after this run began, or it has
-    not completed yet (still waiting for the risk officer's approval).
+    not completed yet (still waiting for the risk officer's approval). An entry point:
+    reads in a transaction of its own, then records with `drill_step_record`.
     """
-    from opsportal.controls.models import KillSwitchEvent
-    from opsportal.controls.selectors import gate_decision
-
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         result = DrillStepResult.objects.filter(pk=result_id).only("run_id").first()
         if result is None:
             raise NotFound("No such step.", field="step")
-        run = _lock_run(result.run_id)
-        _require_crew(run, actor)
+        run = lock_run(result.run_id)
+        require_crew(run, actor)
         result = DrillStepResult.objects.select_related("step").get(pk=result_id)
         _check_automatable(run, result, "recovery", actor, confirm_live)
         env = run.environment

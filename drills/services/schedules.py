@@ -1,5 +1,11 @@
 """Writes for drill schedules (ops-drills-and-rollback-evidence.md: monthly kill-switch
-drill, quarterly failover, semi-annual full drill, and after any major change)."""
+drill, quarterly failover, semi-annual full drill, and after any major change).
+
+Creating and changing a schedule run in the caller's transaction (the admin's change
+form holds one: `drill_schedule_create_in_transaction`,
+`drill_schedule_update_in_transaction`); `drill_schedule_create`,
+`drill_schedule_update` and `drill_schedule_mark_due` are entry points that own theirs.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +18,15 @@ from django.db import transaction
 from drills.models.runs import (
     DrillSchedule,
 )
-from drills.services.runs import _user_or_none
-from opsportal.audit.services import audit_record
+from drills.services._common import user_or_none
+from opsportal.audit.services import audit_record, durable_entry_point, service_entry_point
 from opsportal.core.errors import NotFound, ValidationFailed
 from opsportal.library.models import Procedure
 
 logger = logging.getLogger(__name__)
 
 
-def drill_schedule_create(
+def drill_schedule_create_in_transaction(
     *,
     procedure: Procedure,
     environment: Any,
@@ -30,7 +36,7 @@ def drill_schedule_create(
 ) -> DrillSchedule:
     """Create the schedule for `procedure` on `environment`, or return the existing
     one unchanged (idempotent: the pair is unique). Raises ValidationFailed for an
-    unknown frequency."""
+    unknown frequency. Runs in the caller's transaction."""
     if frequency not in DrillSchedule.Frequency.values:
         raise ValidationFailed("Unknown drill frequency.", field="frequency")
     with transaction.atomic():
@@ -44,7 +50,7 @@ def drill_schedule_create(
             environment=environment,
             frequency=frequency,
             first_due_on=first_due_on,
-            created_by=_user_or_none(actor),
+            created_by=user_or_none(actor),
         )
         audit_record(
             actor=actor,
@@ -60,7 +66,10 @@ def drill_schedule_create(
     return schedule
 
 
-def drill_schedule_update(
+drill_schedule_create = durable_entry_point(drill_schedule_create_in_transaction)
+
+
+def drill_schedule_update_in_transaction(
     *,
     schedule_id: int,
     actor: Any,
@@ -68,7 +77,8 @@ def drill_schedule_update(
     first_due_on: dt.date,
     is_active: bool,
 ) -> DrillSchedule:
-    """Change a schedule's frequency, first due date or active flag (admin)."""
+    """Change a schedule's frequency, first due date or active flag (admin), in the
+    caller's transaction. No-op when nothing changes; NotFound for an unknown id."""
     if frequency not in DrillSchedule.Frequency.values:
         raise ValidationFailed("Unknown drill frequency.", field="frequency")
     with transaction.atomic():
@@ -99,15 +109,20 @@ def drill_schedule_update(
     return schedule
 
 
+drill_schedule_update = durable_entry_point(drill_schedule_update_in_transaction)
+
+
+@service_entry_point
 def drill_schedule_mark_due(
     *, schedule_id: int, due_on: dt.date, reason: str, actor: Any
 ) -> DrillSchedule:
     """Mark a schedule due on `due_on` ("after any major change"). Works for every
     frequency: the earlier of this date and the regular due date applies until a
-    run completes after it. Raises ValidationFailed without a reason."""
+    run completes after it. Raises ValidationFailed without a reason. Owns its
+    transaction (the admin's action calls it once per schedule)."""
     if not reason.strip():
         raise ValidationFailed("Say which change makes the drill due.", field="reason")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         schedule = DrillSchedule.objects.select_for_update().filter(pk=schedule_id).first()
         if schedule is None:
             raise NotFound("No such drill schedule.")

@@ -2,11 +2,16 @@
 
 Each service takes keyword arguments and an explicit `actor` (a user, or None for
 the system: scheduled jobs and the controls app's automatic openings). It checks
-the actor's permission (users only), owns its transaction (`transaction.atomic()`,
-not durable: the controls app calls these inside its own kill-switch transaction),
-locks the incident row it changes, no-ops when the incident is already where it was
-asked to go, saves with `update_fields`, appends a timeline entry and writes an
-audit event in the same transaction.
+the actor's permission (users only), owns its transaction (a service entry point:
+`transaction.atomic(durable=True)`, so calling it inside another transaction raises
+RuntimeError), locks the incident row it changes, no-ops when the incident is
+already where it was asked to go, saves with `update_fields`, appends a timeline
+entry and writes an audit event in the same transaction.
+
+Services other code composes into its own transaction have an `_in_transaction`
+variant that runs in the caller's: `incident_open_in_transaction` and
+`timeline_entry_add_in_transaction` (the controls listener, inside the kill-switch
+transaction), `incident_attach_playbook_in_transaction` (opening with a playbook).
 
 Errors (opsportal.core.errors): NotPermitted (the actor lacks the permission),
 Conflict (the change does not fit the incident's state), ValidationFailed (bad
@@ -27,23 +32,23 @@ from incidents.services.lifecycle import (
     incident_resolve,
     incident_transition,
 )
-from incidents.services.opening import incident_open
+from incidents.services.opening import incident_open, incident_open_in_transaction
 from incidents.services.playbooks import (
     incident_attach_playbook,
+    incident_attach_playbook_in_transaction,
     incident_checklist_item_tick,
     incident_checklists,
 )
-from incidents.services.review import ReviewRequirement, review_requirement
 from incidents.services.roles import incident_role_assign, incident_role_end
 from incidents.services.status_updates import incident_status_update_post
-from incidents.services.timeline import timeline_entry_add
+from incidents.services.timeline import timeline_entry_add, timeline_entry_add_in_transaction
 
 __all__ = [
     "PHASES",
-    "ReviewRequirement",
     "current_commander",
     "incident_acknowledge",
     "incident_attach_playbook",
+    "incident_attach_playbook_in_transaction",
     "incident_checklist_item_tick",
     "incident_checklists",
     "incident_close",
@@ -53,6 +58,7 @@ __all__ = [
     "incident_mitigate",
     "incident_monitor",
     "incident_open",
+    "incident_open_in_transaction",
     "incident_reopen",
     "incident_resolve",
     "incident_role_assign",
@@ -60,6 +66,6 @@ __all__ = [
     "incident_severity_change",
     "incident_status_update_post",
     "incident_transition",
-    "review_requirement",
     "timeline_entry_add",
+    "timeline_entry_add_in_transaction",
 ]

@@ -22,10 +22,11 @@ from incidents.services._base import (
     update_due,
 )
 from incidents.severity import SEVERITIES
-from opsportal.audit.services import audit_record
+from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, ValidationFailed
 
 
+@service_entry_point
 def incident_severity_change(
     *,
     actor: Any,
@@ -44,7 +45,7 @@ def incident_severity_change(
     require_permission(actor, "incidents.change_severity_incident")
     if severity not in SEVERITIES:
         raise ValidationFailed("Choose a severity from SEV1 to SEV4.", field="severity")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = lock_incident(incident_id, incident)
         if locked.severity == severity:
             return locked
@@ -116,6 +117,7 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+@service_entry_point
 def incident_impact_update(
     *,
     actor: Any,
@@ -145,7 +147,7 @@ def incident_impact_update(
         "orders_affected": orders_affected,
         "affected_systems": (affected_systems or "").strip(),
     }
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = lock_incident(incident_id, incident)
         if locked.status in (Status.CLOSED, Status.DECLINED):
             raise Conflict(

@@ -24,8 +24,7 @@ from incidents.services._base import (
     update_due,
     user_or_none,
 )
-from incidents.services.review import review_requirement
-from opsportal.audit.services import audit_record
+from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -41,74 +40,34 @@ class _Phase:
     by_field: str | None
 
 
+def _phase(verb: str, event: str, at_field: str | None, by_field: str | None) -> _Phase:
+    """A lifecycle verb: its target state and permission are read from the model's
+    transition `Incident.<verb>` (declared once, there); `event`, `at_field` and
+    `by_field` say what the service records beside the state change."""
+    # django-fsm keeps a transition's declaration on the method (`_django_fsm`).
+    declared = {
+        (t.target, t.permission) for t in getattr(Incident, verb)._django_fsm.transitions.values()
+    }
+    ((target, permission),) = declared  # every source of a verb goes to one state
+    return _Phase(verb, str(target), str(permission), event, at_field, by_field)
+
+
 PHASES: dict[str, _Phase] = {
-    "acknowledge": _Phase(
-        "acknowledge",
-        Status.ACKNOWLEDGED,
-        "incidents.acknowledge_incident",
-        "incident.acknowledged",
-        "acknowledged_at",
-        "acknowledged_by",
-    ),
-    "investigate": _Phase(
-        "investigate",
-        Status.INVESTIGATING,
-        "incidents.investigate_incident",
-        "incident.investigating",
-        "investigating_at",
-        "investigating_by",
-    ),
-    "mitigate": _Phase(
-        "mitigate",
-        Status.MITIGATING,
-        "incidents.mitigate_incident",
-        "incident.mitigating",
-        "mitigated_at",
-        "mitigated_by",
-    ),
-    "monitor": _Phase(
-        "monitor",
-        Status.MONITORING,
-        "incidents.monitor_incident",
-        "incident.monitoring",
-        "monitoring_at",
-        "monitoring_by",
-    ),
-    "resolve": _Phase(
-        "resolve",
-        Status.RESOLVED,
-        "incidents.resolve_incident",
-        "incident.resolved",
-        "resolved_at",
-        "resolved_by",
-    ),
-    "close": _Phase(
-        "close",
-        Status.CLOSED,
-        "incidents.close_incident",
-        "incident.closed",
-        "closed_at",
-        "closed_by",
-    ),
-    "decline": _Phase(
-        "decline",
-        Status.DECLINED,
-        "incidents.decline_incident",
-        "incident.declined",
-        "declined_at",
-        "declined_by",
-    ),
-    "reopen": _Phase(
-        "reopen",
-        Status.INVESTIGATING,
-        "incidents.reopen_incident",
-        "incident.reopened",
-        "investigating_at",
-        "investigating_by",
-    ),
+    phase.method: phase
+    for phase in (
+        _phase("acknowledge", "incident.acknowledged", "acknowledged_at", "acknowledged_by"),
+        _phase("investigate", "incident.investigating", "investigating_at", "investigating_by"),
+        _phase("mitigate", "incident.mitigating", "mitigated_at", "mitigated_by"),
+        _phase("monitor", "incident.monitoring", "monitoring_at", "monitoring_by"),
+        _phase("resolve", "incident.resolved", "resolved_at", "resolved_by"),
+        _phase("close", "incident.closed", "closed_at", "closed_by"),
+        _phase("decline", "incident.declined", "declined_at", "declined_by"),
+        _phase("reopen", "incident.reopened", "investigating_at", "investigating_by"),
+    )
 }
 
 
+@service_entry_point
 def incident_transition(
     *,
     verb: str,
@@ -123,20 +82,20 @@ def incident_transition(
     No-op (returns the incident unchanged) when it is already in the target state.
     Raises NotPermitted without the verb's permission, Conflict when the current
     state does not allow the move (or, for close, the review rule refuses it:
-    see `review_requirement`). `note` is kept on the timeline entry (a reason for a
+    see `Incident.review_requirement`). `note` is kept on the timeline entry (a reason for a
     decline or reopen).
     """
     phase = PHASES.get(verb)
     if phase is None:
         raise ValidationFailed(f"Unknown incident action '{verb}'.", field="verb")
     require_permission(actor, phase.permission)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = lock_incident(incident_id, incident)
         if locked.status == phase.target:
             return locked
         method = getattr(locked, phase.method)
         if verb == "close" and locked.status == Status.RESOLVED:
-            requirement = review_requirement(locked)
+            requirement = locked.review_requirement()
             if not requirement.satisfied:
                 raise Conflict(requirement.reason, code="review_required")
         if not can_proceed(method):
@@ -151,6 +110,7 @@ def incident_transition(
         user = user_or_none(actor)
         fields = ["status"]
         if phase.at_field:
+            assert phase.by_field is not None  # PHASES names both fields or neither
             setattr(locked, phase.at_field, now)
             setattr(locked, phase.by_field, user)
             fields += [phase.at_field, phase.by_field]
@@ -239,7 +199,7 @@ def incident_resolve(
 def incident_close(
     *, actor: Any, incident_id: int | None = None, incident: Incident | None = None
 ) -> Incident:
-    """resolved → closed, if `review_requirement` allows (Conflict otherwise)."""
+    """resolved → closed, if `Incident.review_requirement` allows (Conflict otherwise)."""
     return incident_transition(
         verb="close", actor=actor, incident_id=incident_id, incident=incident
     )

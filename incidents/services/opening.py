@@ -22,9 +22,9 @@ from incidents.services._base import (
     update_due,
     user_or_none,
 )
-from incidents.services.playbooks import incident_attach_playbook
+from incidents.services.playbooks import incident_attach_playbook_in_transaction
 from incidents.severity import SEVERITIES
-from opsportal.audit.services import audit_record
+from opsportal.audit.services import audit_record, durable_entry_point
 from opsportal.core.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 _DETECTED_AT_FUTURE_TOLERANCE = timedelta(minutes=2)
 
 
-def incident_open(
+def incident_open_in_transaction(
     *,
     actor: Any,
     title: str,
@@ -65,7 +65,9 @@ def incident_open(
 
     The response SLA deadline (`ack_due_at`) and the first status update due time
     (`next_update_due_at`, from the severity's cadence) are set from `detected_at`.
-    Safe to call inside another service's transaction.
+    Runs in the caller's transaction (the controls listener opens the SEV1 of a kill
+    inside the kill-switch transaction); `incident_open` is the entry point that owns
+    its transaction.
     """
     require_permission(actor, "incidents.add_incident")
     title = (title or "").strip()
@@ -126,9 +128,14 @@ def incident_open(
             },
         )
         if playbook_slug:
-            incident_attach_playbook(incident=incident, procedure_slug=playbook_slug, actor=actor)
+            incident_attach_playbook_in_transaction(
+                incident=incident, procedure_slug=playbook_slug, actor=actor
+            )
     logger.info(
         "incident.opened",
         extra={"incident": incident.reference, "severity": severity},
     )
     return incident
+
+
+incident_open = durable_entry_point(incident_open_in_transaction)

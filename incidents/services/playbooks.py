@@ -17,10 +17,13 @@ from incidents.services._base import (
     require_permission,
     timeline_write,
 )
-from opsportal.audit.services import audit_record
+from opsportal.audit.services import audit_record, durable_entry_point, service_entry_point
 from opsportal.core.errors import Conflict, NotFound
 from opsportal.library.models import Checklist, ChecklistItem
-from opsportal.library.services import checklist_instantiate, checklist_item_tick
+from opsportal.library.services import (
+    checklist_instantiate_in_transaction,
+    checklist_item_tick_in_transaction,
+)
 
 
 def incident_checklists(incident: Incident) -> Any:
@@ -30,10 +33,15 @@ def incident_checklists(incident: Incident) -> Any:
     )
 
 
-def incident_attach_playbook(*, incident: Incident, procedure_slug: str, actor: Any) -> Checklist:
+def incident_attach_playbook_in_transaction(
+    *, incident: Incident, procedure_slug: str, actor: Any
+) -> Checklist:
     """Attach the published version of playbook `procedure_slug` as a checklist
     (incidents.attach_playbook_incident). Idempotent: if that procedure is already
     attached, its checklist is returned. Raises NotFound for an unknown procedure.
+    Runs in the caller's transaction (`incident_open_in_transaction` attaches the
+    playbook of a new incident); `incident_attach_playbook` is the entry point that
+    owns its transaction.
     """
     require_permission(actor, "incidents.attach_playbook_incident")
     with transaction.atomic():
@@ -45,7 +53,9 @@ def incident_attach_playbook(*, incident: Incident, procedure_slug: str, actor: 
         )
         if existing is not None:
             return existing
-        checklist = checklist_instantiate(procedure_slug=procedure_slug, target=locked, actor=actor)
+        checklist = checklist_instantiate_in_transaction(
+            procedure_slug=procedure_slug, target=locked, actor=actor
+        )
         version = checklist.procedure_version
         timeline_write(
             incident=locked,
@@ -63,15 +73,19 @@ def incident_attach_playbook(*, incident: Incident, procedure_slug: str, actor: 
     return checklist
 
 
+incident_attach_playbook = durable_entry_point(incident_attach_playbook_in_transaction)
+
+
+@service_entry_point
 def incident_checklist_item_tick(
     *, incident_id: int, item_id: int, actor: Any, note: str = ""
 ) -> ChecklistItem:
     """Tick an item of one of this incident's checklists
     (incidents.tick_checklist_incident). NotFound if the item belongs to another
     target; Conflict on a closed or declined incident. Idempotent (see
-    opsportal.library.services.checklist_item_tick)."""
+    opsportal.library.services.checklist_item_tick). Owns its transaction."""
     require_permission(actor, "incidents.tick_checklist_incident")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = lock_incident(incident_id, None)
         if locked.status in (Status.CLOSED, Status.DECLINED):
             raise Conflict(
@@ -82,4 +96,4 @@ def incident_checklist_item_tick(
             pk=item_id, checklist__in=incident_checklists(locked)
         ).exists():
             raise NotFound("No such checklist item on this incident.", field="item")
-        return checklist_item_tick(item_id=item_id, actor=actor, note=note)
+        return checklist_item_tick_in_transaction(item_id=item_id, actor=actor, note=note)

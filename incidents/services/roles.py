@@ -21,10 +21,11 @@ from incidents.services._base import (
     timeline_write,
     user_or_none,
 )
-from opsportal.audit.services import audit_record
+from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, NotFound, ValidationFailed
 
 
+@service_entry_point
 def incident_role_assign(
     *,
     actor: Any,
@@ -45,7 +46,7 @@ def incident_role_assign(
         raise ValidationFailed("Choose a response role.", field="role")
     if user is None or not getattr(user, "is_active", False):
         raise ValidationFailed("Choose an active user.", field="user")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = lock_incident(incident_id, incident)
         if locked.status in (Status.CLOSED, Status.DECLINED):
             raise Conflict(
@@ -102,11 +103,12 @@ def incident_role_assign(
     return created
 
 
+@service_entry_point
 def incident_role_end(*, actor: Any, assignment_id: int) -> RoleAssignment:
     """End a current role assignment without a successor (e.g. an SME leaves).
     No-op if it has already ended."""
     require_permission(actor, "incidents.assign_role_incident")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         assignment = (
             RoleAssignment.objects.select_for_update()
             .select_related("user")

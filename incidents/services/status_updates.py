@@ -25,10 +25,11 @@ from incidents.services._base import (
     update_due,
     user_or_none,
 )
-from opsportal.audit.services import audit_record
+from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, ValidationFailed
 
 
+@service_entry_point
 def incident_status_update_post(
     *,
     actor: Any,
@@ -55,7 +56,7 @@ def incident_status_update_post(
         if required and not value:
             raise ValidationFailed(f"{label} is required for this template.", field=name)
         clean[name] = value
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = lock_incident(incident_id, incident)
         if kind == StatusUpdate.Kind.RESOLUTION:
             if locked.status not in (Status.RESOLVED, Status.CLOSED):

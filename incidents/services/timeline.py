@@ -16,7 +16,7 @@ from incidents.services._base import (
     require_permission,
     timeline_write,
 )
-from opsportal.audit.services import audit_record
+from opsportal.audit.services import audit_record, durable_entry_point
 from opsportal.core.errors import ValidationFailed
 
 # Kinds anyone may add through timeline_entry_add, with the permission each needs.
@@ -31,7 +31,7 @@ _FREE_KINDS: dict[str, str | None] = {
 }
 
 
-def timeline_entry_add(
+def timeline_entry_add_in_transaction(
     *,
     incident: Incident,
     actor: Any,
@@ -51,7 +51,10 @@ def timeline_entry_add(
         metadata: JSON-able extras. For "evidence", `metadata["url"]` is required
             and must be an http(s) URL.
 
-    Entries are append-only: nothing edits or deletes them.
+    Entries are append-only: nothing edits or deletes them. Runs in the caller's
+    transaction (the controls listener adds "control" entries inside the kill-switch
+    or mode-change transaction); `timeline_entry_add` is the entry point that owns
+    its transaction.
     """
     if kind not in _FREE_KINDS:
         raise ValidationFailed("Choose note, command, evidence or control.", field="kind")
@@ -83,3 +86,6 @@ def timeline_entry_add(
             after={"kind": kind, "body": body[:500], **metadata},
         )
     return entry
+
+
+timeline_entry_add = durable_entry_point(timeline_entry_add_in_transaction)

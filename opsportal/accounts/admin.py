@@ -6,9 +6,9 @@ from django.db import transaction
 
 from opsportal.accounts.models import User
 from opsportal.accounts.services import (
-    user_admin_save,
-    user_password_changed_audit,
-    user_roles_audit,
+    user_admin_save_in_transaction,
+    user_password_changed_audit_in_transaction,
+    user_roles_audit_in_transaction,
 )
 
 
@@ -20,7 +20,8 @@ class PortalUserAdmin(UserAdmin):
     list_filter = ("is_active", "is_staff", "groups")
 
     def save_model(self, request: Any, obj: User, form: Any, change: bool) -> None:
-        user_admin_save(
+        # The admin's change form runs in its own transaction: compose into it.
+        user_admin_save_in_transaction(
             actor=request.user, user=obj, created=not change, changed_fields=form.changed_data
         )
 
@@ -28,7 +29,7 @@ class PortalUserAdmin(UserAdmin):
         user = form.instance
         before = set(user.groups.values_list("name", flat=True)) if change else set()
         super().save_related(request, form, formsets, change)
-        user_roles_audit(actor=request.user, user=user, before=before)
+        user_roles_audit_in_transaction(actor=request.user, user=user, before=before)
 
     def user_change_password(self, request: Any, id: str, form_url: str = "") -> Any:
         # The stock view saves the form itself; run it in one transaction with the
@@ -36,5 +37,5 @@ class PortalUserAdmin(UserAdmin):
         with transaction.atomic():
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:
-                user_password_changed_audit(actor=request.user, user_id=int(id))
+                user_password_changed_audit_in_transaction(actor=request.user, user_id=int(id))
         return response

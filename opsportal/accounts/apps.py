@@ -9,12 +9,13 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imports wait for ready(): the app registry must be loaded first.
+        from opsportal.accounts import roles, signals  # noqa: F401 - signals connect on import
         from opsportal.accounts.permissions import ROLE_GRANTS
-        from opsportal.accounts.roles import register_role_grants
+        from opsportal.audit.permissions import ROLE_GRANTS as AUDIT_ROLE_GRANTS
 
-        register_role_grants(self.label, ROLE_GRANTS)
-        from opsportal.accounts import roles, signals  # noqa: F401
-
+        roles.register_role_grants(self.label, ROLE_GRANTS)
+        # The audit app sits below accounts and cannot register its own grants.
+        roles.register_role_grants("audit", AUDIT_ROLE_GRANTS)
         # Keep the role groups' permissions in step with the code after every
         # migrate (and after the test runner's flush, which re-emits post_migrate).
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="opsportal.sync_roles")

@@ -6,7 +6,8 @@ from django.contrib.auth.models import AbstractUser
 class User(AbstractUser):
     """A person using the portal. Roles are Django groups (see accounts/roles.py)."""
 
-    class Meta(AbstractUser.Meta):
+    # django-stubs declares no AbstractUser.Meta; Django's docs extend it for a custom user.
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         swappable = "AUTH_USER_MODEL"
 
     @property

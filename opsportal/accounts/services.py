@@ -1,4 +1,5 @@
-"""Writes for accounts."""
+"""Writes for accounts. `user_ensure` (seeding) owns its transaction; the admin's
+writes run in the transaction of its change form (the `_in_transaction` services)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from opsportal.accounts.models import User
-from opsportal.audit.services import audit_record
+from opsportal.audit.services import audit_record, durable_entry_point, service_entry_point
 
 
+@service_entry_point
 def user_ensure(
     *,
     actor: Any,
@@ -24,8 +26,8 @@ def user_ensure(
 ) -> tuple[User, bool]:
     """Create `username` with `roles`, or bring an existing user's roles, name,
     staff flag and password into line. Returns (user, created). Used by seeding;
-    people are otherwise managed in the admin."""
-    with transaction.atomic():
+    people are otherwise managed in the admin. Owns its transaction."""
+    with transaction.atomic(durable=True):
         user, created = User.objects.select_for_update().get_or_create(username=username)
         user.first_name, user.last_name, user.is_staff = first_name, last_name, is_staff
         user.set_password(password)
@@ -52,14 +54,16 @@ _AUDITED_USER_FIELDS = (
 )
 
 
-def user_admin_save(
+def user_admin_save_in_transaction(
     *, actor: Any, user: User, created: bool, changed_fields: Iterable[str]
 ) -> User:
     """Save a user edited in the admin and audit what changed (never the password
     hash: a password change is recorded as `password_changed`).
 
     The admin's forms validate the input; this records it. Role (group) changes are
-    audited separately by `user_roles_audit`, after the admin has saved them.
+    audited separately by `user_roles_audit_in_transaction`, after the admin has saved
+    them. Runs in the caller's transaction (the admin's change form holds one);
+    `user_admin_save` is the entry point that owns one.
     """
     changed = [f for f in changed_fields if f in _AUDITED_USER_FIELDS]
     password_changed = "password" in changed_fields or "password1" in changed_fields
@@ -86,9 +90,13 @@ def user_admin_save(
     return user
 
 
-def user_roles_audit(*, actor: Any, user: User, before: set[str]) -> None:
+user_admin_save = durable_entry_point(user_admin_save_in_transaction)
+
+
+def user_roles_audit_in_transaction(*, actor: Any, user: User, before: set[str]) -> None:
     """Audit a change of `user`'s groups made by the admin (`before`: group names
-    before the save). Records nothing when the roles did not change."""
+    before the save). Records nothing when the roles did not change. Runs in the
+    caller's transaction, the one that changed the groups (the admin's change form)."""
     after = set(user.groups.values_list("name", flat=True))
     if after == before:
         return
@@ -102,7 +110,7 @@ def user_roles_audit(*, actor: Any, user: User, before: set[str]) -> None:
         )
 
 
-def user_password_changed_audit(*, actor: Any, user_id: int) -> None:
+def user_password_changed_audit_in_transaction(*, actor: Any, user_id: int) -> None:
     """Record that an admin set `user_id`'s password (the caller holds the transaction
     that saved it; the hash itself is never recorded)."""
     user = User.objects.get(pk=user_id)

@@ -8,10 +8,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpRequest
 
 from opsportal.accounts.roles import ROLES
 from opsportal.approvals.models import Approval, ApprovalPolicy, ApprovalRequest
-from opsportal.approvals.services import approval_policy_save
+from opsportal.approvals.services import approval_policy_save_in_transaction
 from opsportal.core.admin_mixins import ReadOnlyAdminMixin
 from opsportal.core.errors import DomainError
 
@@ -46,17 +47,21 @@ class ApprovalPolicyAdmin(admin.ModelAdmin):
     )
     search_fields = ("action",)
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: ApprovalPolicy | None = None
+    ) -> tuple[str, ...]:
         return ("action",) if obj is not None else ()
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(
+        self, request: HttpRequest, obj: ApprovalPolicy, form: Any, change: bool
+    ) -> None:
         # Through the service: validated and audited like every other write.
         data = form.cleaned_data
         try:
-            saved = approval_policy_save(
+            saved = approval_policy_save_in_transaction(
                 actor=request.user,
                 action=obj.action,
                 approvals_required=data["approvals_required"],
@@ -81,10 +86,10 @@ class ApprovalInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

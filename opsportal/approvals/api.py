@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -51,8 +52,6 @@ def _resolve_target(data: dict[str, Any]) -> Any:
         )
     if not data.get("target_id"):
         raise ValidationFailed("Name the target.", code="required", field="target_id")
-    from django.apps import apps
-
     model = apps.get_model(spec.target_model)
     try:
         found = model._default_manager.filter(pk=data["target_id"]).first()
@@ -75,7 +74,7 @@ class ApprovalRequestListApi(generics.ListAPIView):
     serializer_class = s.ApprovalRequestSerializer
 
     @property
-    def required_permission(self) -> str:  # type: ignore[override]
+    def required_permission(self) -> str:
         if self.request.method == "POST":
             return "approvals.add_approvalrequest"
         return "approvals.view_approvalrequest"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from opsportal.approvals.models import Approval, ApprovalRequest
+from opsportal.approvals.selectors import approval_preconditions
 
 
 class ApprovalDecisionSerializer(serializers.ModelSerializer):
@@ -18,7 +19,9 @@ class ApprovalDecisionSerializer(serializers.ModelSerializer):
 
 class PreconditionSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    # DRF's metaclass moves declared fields off the class, so this does not replace
+    # Field.label at runtime; the stubs cannot know that.
+    label = serializers.CharField()  # type: ignore[assignment]
     passed = serializers.BooleanField()
     detail = serializers.CharField()
 
@@ -67,8 +70,6 @@ class ApprovalRequestDetailSerializer(ApprovalRequestSerializer):
         read_only_fields = fields
 
     def get_preconditions(self, obj: ApprovalRequest) -> list[dict]:
-        from opsportal.approvals.selectors import approval_preconditions
-
         return [
             {"code": r.code, "label": r.label, "passed": r.passed, "detail": r.detail}
             for r in approval_preconditions(obj)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from opsportal.approvals.services import approvals_expire_due
+from opsportal.approvals.services import EXPIRE_BATCH_SIZE, approvals_expire_due
 from opsportal.core.request_context import request_context
 
 # Runs every minute: CELERY_BEAT_SCHEDULE in settings.py.
@@ -26,8 +26,6 @@ from opsportal.core.request_context import request_context
 def approvals_expire_due_task() -> int:
     """Expire pending requests past their expiry. Idempotent; a full batch re-queues
     itself for the rest."""
-    from opsportal.approvals.services import EXPIRE_BATCH_SIZE
-
     with request_context(source="task"):
         expired = approvals_expire_due()
     if expired >= EXPIRE_BATCH_SIZE:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views import View
 from django.views.generic import TemplateView
@@ -55,6 +55,7 @@ class InboxView(PortalPermissionMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         user = self.request.user
+        assert user.is_authenticated  # LoginRequiredMiddleware
         context["waiting"] = list(approvals_waiting_for(user)[:100])
         context["mine"] = list(
             approval_requests_list()
@@ -116,6 +117,8 @@ def render_detail(
         approve_form = ApproveForm(initial={"payload_sha256": approval.payload_sha256})
     else:
         # Re-rendering after a refusal: the hidden hash is the one now on the page.
+        # The form is bound to request.POST, an immutable QueryDict: change a copy.
+        assert isinstance(approve_form.data, QueryDict)
         data = approve_form.data.copy()
         data[approve_form.add_prefix("payload_sha256")] = approval.payload_sha256
         approve_form.data = data

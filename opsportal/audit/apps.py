@@ -7,11 +7,8 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        # Imports wait for ready(): the app registry must be loaded first.
-        from opsportal.accounts.roles import register_role_grants
-        from opsportal.audit.permissions import ROLE_GRANTS
-
-        register_role_grants(self.label, ROLE_GRANTS)
+        # Imports wait for ready(): the app registry must be loaded first. The audit
+        # app's role grants are registered by accounts, the layer above it.
         from opsportal.audit import registry  # noqa: F401 - registers the core event types
         from opsportal.audit.services import audit_denied_write
         from opsportal.core.web import register_denial_listener

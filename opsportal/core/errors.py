@@ -23,6 +23,10 @@ class DomainError(Exception):
         message: sentence shown to the user.
         field: the input field at fault, when there is one.
         http_status: status the API answers with.
+        refusals: audit records of this refusal, attached where it was raised and
+            written by the service entry point once its transaction has rolled back
+            (`opsportal.audit.services.service_entry_point`), so the evidence of a
+            refused attempt survives the rollback of the attempt.
     """
 
     http_status = 400
@@ -33,6 +37,7 @@ class DomainError(Exception):
         self.message = message
         self.code = code or self.default_code
         self.field = field
+        self.refusals: list[Any] = []
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}

@@ -24,6 +24,7 @@ class RequestContextMiddleware:
         with request_context(
             request_id=request_id, ip=request.META.get("REMOTE_ADDR"), source=source
         ) as ctx:
+            # Our own attribute on the request (HttpRequest does not declare it).
             request.request_id = ctx.request_id  # type: ignore[attr-defined]
             response = self.get_response(request)
         response["X-Request-ID"] = ctx.request_id

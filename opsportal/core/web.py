@@ -58,6 +58,7 @@ class PortalPermissionMixin:
         perms = self.get_permission_required()
         if not request.user.has_perms(perms):
             raise deny(request, perms if len(perms) > 1 else perms[0])
+        # A mixin: the View after it in the MRO supplies dispatch, which mypy cannot see.
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 

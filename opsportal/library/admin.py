@@ -15,11 +15,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template import engines
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from opsportal.core.admin_mixins import ReadOnlyAdminMixin
@@ -140,7 +141,7 @@ class ProcedureVersionAdmin(_ReadOnly, admin.ModelAdmin):
         url = reverse("admin:library_procedureversion_revise", args=[obj.pk])
         return format_html('<a href="{}">Revise (new version)</a>', url)
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self) -> list[URLPattern]:
         revise = path(
             "<int:object_id>/revise/",
             self.admin_site.admin_view(self.revise_view),
@@ -197,7 +198,7 @@ class ChecklistItemInline(_ReadOnly, admin.TabularInline):
     readonly_fields = fields
     extra = 0
 
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ChecklistItem]:
         return super().get_queryset(request).select_related("step", "done_by")
 
 

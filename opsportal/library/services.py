@@ -1,4 +1,11 @@
-"""Writes for the procedure library and checklists (drill runs and schedules join later)."""
+"""Writes for the procedure library and checklists.
+
+The public services own their transaction (service entry points); the ones other
+services compose into theirs have an `_in_transaction` variant:
+`procedure_publish_in_transaction` (a revision publishes inside its own transaction),
+`checklist_instantiate_in_transaction` (a checklist is made as part of another change)
+and `checklist_item_tick_in_transaction` (the target's app checks its own rules first).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
-from opsportal.audit.services import audit_record
+from opsportal.audit.services import audit_record, durable_entry_point, service_entry_point
 from opsportal.core.errors import Conflict, NotFound, ValidationFailed
 from opsportal.library.models import (
     Checklist,
@@ -34,13 +41,17 @@ class LoadResult:
     kept_revised: list[str] = field(default_factory=list)
 
 
-def procedure_publish(*, spec: ProcedureSpec, actor: Any = None) -> tuple[ProcedureVersion, bool]:
+def procedure_publish_in_transaction(
+    *, spec: ProcedureSpec, actor: Any = None
+) -> tuple[ProcedureVersion, bool]:
     """Publish `spec` as the procedure's current version.
 
     If the published version already has this content (same SHA-256) nothing
     changes and `(version, False)` is returned. Otherwise a new version number is
     created and published, the previous published version is retired, and
     `(new_version, True)` is returned. Records that used older versions keep them.
+    Runs in the caller's transaction (`procedure_revise` publishes in its own);
+    `procedure_publish` is the entry point that owns its transaction.
     """
     with transaction.atomic():
         procedure, _ = Procedure.objects.select_for_update().get_or_create(
@@ -97,6 +108,10 @@ def procedure_publish(*, spec: ProcedureSpec, actor: Any = None) -> tuple[Proced
         return version, True
 
 
+procedure_publish = durable_entry_point(procedure_publish_in_transaction)
+
+
+@service_entry_point
 def procedure_library_load(*, specs: list[ProcedureSpec], actor: Any = None) -> LoadResult:
     """Publish every spec (idempotent: unchanged files create nothing).
 
@@ -104,8 +119,12 @@ def procedure_library_load(*, specs: list[ProcedureSpec], actor: Any = None) -> 
     version when the current version was revised in the portal (it has a creator;
     the loader publishes without one). So reloading an unchanged file never undoes
     an admin's revision, while an edited file (new content) still supersedes it.
+    Each procedure is published in a transaction of its own (`procedure_publish`), so
+    call it outside any transaction.
     """
-    created, unchanged, kept = [], [], []
+    created: list[str] = []
+    unchanged: list[str] = []
+    kept: list[str] = []
     for spec in specs:
         current = ProcedureVersion.objects.filter(
             procedure__slug=spec.slug, status=ProcedureVersion.Status.PUBLISHED
@@ -155,14 +174,16 @@ def procedure_version_spec(version: ProcedureVersion) -> ProcedureSpec:
     )
 
 
+@service_entry_point
 def procedure_revise(*, version_id: int, actor: Any, changes: dict[str, Any]) -> ProcedureVersion:
     """Publish a revision of a published procedure version as its next version.
 
     "Editing a published procedure makes a new version; runs keep theirs": the
     version `version_id` is never modified (nor its steps, which checklists and drill
     runs point at); the revision is its spec with `changes` applied, validated like a
-    data file, published with `procedure_publish` (which retires the old version) and
-    recorded as a `procedure.revised` audit event besides `procedure.published`.
+    data file, published with `procedure_publish_in_transaction` (which retires the old
+    version) and recorded as a `procedure.revised` audit event besides
+    `procedure.published`. Owns its transaction.
 
     Args:
         version_id: the ProcedureVersion to revise; it must be the published one, so
@@ -187,11 +208,11 @@ def procedure_revise(*, version_id: int, actor: Any, changes: dict[str, Any]) ->
                 code="not_revisable",
                 field=key,
             )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         version = ProcedureVersion.objects.select_related("procedure").filter(pk=version_id).first()
         if version is None:
             raise NotFound("No such procedure version.", field="version_id")
-        # Lock the procedure first: procedure_publish takes the same lock, and the
+        # Lock the procedure first: procedure_publish_in_transaction takes the same lock, and the
         # published-version check below must not race a concurrent revision.
         Procedure.objects.select_for_update().get(pk=version.procedure_id)
         version.refresh_from_db(fields=["status"])
@@ -210,7 +231,7 @@ def procedure_revise(*, version_id: int, actor: Any, changes: dict[str, Any]) ->
             raise ValidationFailed(
                 "The revision changes nothing.", code="no_change", field="changes"
             )
-        revised, _ = procedure_publish(spec=spec, actor=actor)
+        revised, _ = procedure_publish_in_transaction(spec=spec, actor=actor)
         audit_record(
             actor=actor,
             event_type="procedure.revised",
@@ -222,12 +243,15 @@ def procedure_revise(*, version_id: int, actor: Any, changes: dict[str, Any]) ->
     return revised
 
 
-def checklist_instantiate(*, procedure_slug: str, target: models.Model, actor: Any) -> Checklist:
+def checklist_instantiate_in_transaction(
+    *, procedure_slug: str, target: models.Model, actor: Any
+) -> Checklist:
     """Make a checklist of the currently published version of `procedure_slug` for
     `target` (any saved model instance): one unticked item per step.
 
     Raises NotFound if the procedure has no published version (run load_procedures).
-    Runs in the caller's transaction when there is one.
+    Runs in the caller's transaction: a checklist is always made as part of another
+    change (an incident opened, a mode changed).
     """
     version = (
         ProcedureVersion.objects.filter(
@@ -268,12 +292,16 @@ def checklist_instantiate(*, procedure_slug: str, target: models.Model, actor: A
     return checklist
 
 
-def checklist_item_tick(*, item_id: int, actor: Any, note: str = "") -> ChecklistItem:
+def checklist_item_tick_in_transaction(
+    *, item_id: int, actor: Any, note: str = ""
+) -> ChecklistItem:
     """Mark a checklist item done by `actor` now, with an optional note.
 
     Idempotent: ticking a done item changes nothing and returns it. Raises NotFound
     for an unknown item. The caller checks the actor may work on the checklist's
-    target (e.g. the incident's change permission).
+    target (e.g. the incident's change permission). Runs in the caller's transaction
+    (`incidents.services.incident_checklist_item_tick` checks the incident under its
+    lock first); `checklist_item_tick` is the entry point that owns its transaction.
     """
     with transaction.atomic():
         item = ChecklistItem.objects.select_for_update().filter(pk=item_id).first()
@@ -292,3 +320,6 @@ def checklist_item_tick(*, item_id: int, actor: Any, note: str = "") -> Checklis
             after={"position": item.position, "note": item.note},
         )
     return item
+
+
+checklist_item_tick = durable_entry_point(checklist_item_tick_in_transaction)

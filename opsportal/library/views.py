@@ -110,6 +110,7 @@ class ProcedureDetailView(PortalPermissionMixin, TemplateView):
         current = next((v for v in history if v.status == ProcedureVersion.Status.PUBLISHED), None)
         steps = list(chosen.steps.all())
         for step in steps:
+            # A display attribute for the template, set on the instance it renders.
             step.target_display = format_seconds(step.time_target_seconds)  # type: ignore[attr-defined]
         scenarios = [
             {"name": name, "steps": list(items)}

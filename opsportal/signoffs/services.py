@@ -30,7 +30,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from opsportal.audit.services import audit_record, audit_record_standalone
+from opsportal.audit.services import audit_record, refusal_attach, service_entry_point
 from opsportal.core.errors import Conflict, DomainError, NotPermitted, ValidationFailed
 from opsportal.core.hashing import json_values, sha256_hex
 from opsportal.signoffs.models import Signoff
@@ -120,6 +120,7 @@ def required_roles_for(target: models.Model) -> list[str]:
     return list(_adapter(target).required_roles(target))
 
 
+@service_entry_point
 def signoff_sign(
     *,
     target: models.Model,
@@ -138,7 +139,8 @@ def signoff_sign(
         content_sha256: the hash of the content the signer was shown; must equal
             the target's current `signable_sha256`.
 
-    Raises (refusals are audited as "signoff.refused"):
+    Owns its transaction. Raises (each refusal is audited as one "signoff.refused"
+    event, written after the refused transaction has rolled back):
         NotPermitted: wrong password, or the actor may not sign in that role.
         ValidationFailed: the role is not one the target requires.
         Conflict: the target is not signable now, the content changed since it was
@@ -146,12 +148,12 @@ def signoff_sign(
             role on this target (one user never fills two required sign-offs).
     """
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             return _sign(target, actor, role, password, content_sha256, comment)
     except DomainError as exc:
-        # Outside any caller transaction this commits on its own; inside one (a
-        # service composing sign-offs) it lives or dies with the caller's.
-        audit_record_standalone(
+        # The entry point writes it once the refused transaction has rolled back.
+        refusal_attach(
+            exc,
             actor=actor,
             event_type="signoff.refused",
             obj=target,

@@ -1,6 +1,7 @@
 import pytest
 
-from tests.drills.factories import EnvironmentFactory, publish
+from tests.controls.factories import EnvironmentFactory
+from tests.drills.factories import publish
 
 
 @pytest.fixture

@@ -9,10 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import factory
 from django.utils import timezone
 
-from opsportal.controls.models import Environment
 from opsportal.library.procedure_files import parse_procedure
 from opsportal.library.services import procedure_publish
 
@@ -55,16 +53,6 @@ def publish(data: dict[str, Any] | None = None, **overrides: Any):  # type: igno
     return procedure_publish(spec=parse_procedure(data or spec(**overrides), origin="test"))[0]
 
 
-class EnvironmentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Environment
-        django_get_or_create = ("slug",)
-
-    slug = "paper"
-    name = factory.LazyAttribute(lambda e: e.slug.title())
-    mode = Environment.Mode.DRY_RUN
-
-
 def plan(
     *,
     version: Any,
@@ -100,7 +88,7 @@ def start(run: Any, actor: Any = None, **kwargs: Any):  # type: ignore[no-untype
 
 def record_all(run: Any, actor: Any = None, *, seconds: str = "3") -> None:
     """Record every pending step as pass (within targets)."""
-    from drills.services.runs import drill_step_record
+    from drills.services.recording import drill_step_record
 
     for result in run.step_results.filter(outcome="pending"):
         drill_step_record(

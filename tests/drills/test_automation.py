@@ -13,13 +13,15 @@ from drills.services.automation import (
     drill_step_start_recovery,
     drill_step_trigger_automated,
 )
-from drills.services.runs import drill_run_complete, drill_step_record
+from drills.services.recording import drill_step_record
+from drills.services.runs import drill_run_complete
 from opsportal.approvals.services import approval_grant
 from opsportal.controls.models import Environment, KillSwitchEvent
 from opsportal.controls.preconditions import live_preconditions
 from opsportal.controls.selectors import gate_decision
 from opsportal.core.errors import Conflict, ValidationFailed
-from tests.drills.factories import EnvironmentFactory, plan, start
+from tests.controls.factories import EnvironmentFactory
+from tests.drills.factories import plan, start
 from tests.factories import PASSWORD
 
 
@@ -48,7 +50,7 @@ def test_drill_step_trigger_automated_times_trigger_to_halt(running, paper, user
     assert result.measurement["polls"] >= 1
     assert gate_decision("paper").decision == "HALT"
     event = KillSwitchEvent.objects.get(kind="triggered")
-    assert (event.reason_code, event.is_drill, event.incident) == ("drill", True, None)
+    assert (event.reason_code, event.is_drill, event.incident_id) == ("drill", True, None)
 
 
 def test_drill_trigger_opens_no_incident(running, users):

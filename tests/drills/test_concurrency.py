@@ -9,7 +9,8 @@ from django.db import connection
 
 from opsportal.core.errors import Conflict
 from opsportal.signoffs.services import signable_sha256, signoff_sign
-from tests.drills.factories import EnvironmentFactory, completed_run, publish
+from tests.controls.factories import EnvironmentFactory
+from tests.drills.factories import completed_run, publish
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]

@@ -7,19 +7,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drills.models import DrillRun
-from drills.services.runs import (
+from drills.services.recording import (
     drill_action_item_add,
     drill_action_item_set_status,
+    drill_step_record,
+)
+from drills.services.runs import (
     drill_precheck_tick,
     drill_run_abort,
     drill_run_complete,
     drill_run_plan,
     drill_run_start,
-    drill_step_record,
 )
 from opsportal.audit.models import AuditEvent
 from opsportal.core.errors import Conflict, NotPermitted, ValidationFailed
-from tests.drills.factories import EnvironmentFactory, plan, publish, record_all, spec, start
+from tests.controls.factories import EnvironmentFactory
+from tests.drills.factories import plan, publish, record_all, spec, start
 
 
 def test_drill_run_plan_pins_version_and_creates_checklist_and_steps(version, paper, users):

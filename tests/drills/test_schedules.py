@@ -1,13 +1,15 @@
 import datetime as dt
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
 
 from drills.models import DrillRun, DrillSchedule
 from drills.selectors import drill_calendar, due_schedules, next_due_on, schedule_statuses
 from drills.services.schedules import drill_schedule_create, drill_schedule_mark_due
 from opsportal.core.errors import ValidationFailed
-from tests.drills.factories import EnvironmentFactory, completed_run
+from tests.controls.factories import EnvironmentFactory
+from tests.drills.factories import completed_run
 
 TODAY = dt.date(2030, 6, 15)
 
@@ -57,7 +59,7 @@ def test_completed_run_moves_the_due_date(version, paper, users):
     [status] = schedule_statuses()
     assert status.last_done_at == run.completed_at
     assert not status.is_overdue
-    assert status.days_until_due >= 28
+    assert status.next_due_on == run.completed_at.date() + relativedelta(months=1)
 
 
 def test_aborted_or_open_runs_do_not_count(version, paper, users):

@@ -4,11 +4,12 @@ import pytest
 from django.urls import reverse
 
 from drills.models import DrillRun
-from drills.services.runs import drill_action_item_add
+from drills.services.recording import drill_action_item_add
 from drills.services.schedules import drill_schedule_create
 from opsportal.audit.models import AuditEvent
 from opsportal.signoffs.models import Signoff
 from opsportal.signoffs.services import signable_sha256
+from tests.controls.factories import EnvironmentFactory
 from tests.drills.factories import completed_run, plan, start
 from tests.factories import PASSWORD
 
@@ -27,16 +28,16 @@ def test_drills_home_lists_schedules_and_runs_in_fixed_queries(
         first_due_on=dt.date(2020, 1, 1),
         actor=users["admin"],
     )
-    for _ in range(3):
-        plan(version=version, environment=paper, lead=users["operator1"])
+    runs = [plan(version=version, environment=paper, lead=users["operator1"]) for _ in range(3)]
     client = client_for("auditor")
 
     with django_assert_max_num_queries(15):
         response = client.get(reverse("drills:list"))
 
+    body = response.content.decode()
     assert response.status_code == 200
-    assert "Overdue" in response.content.decode()
-    assert response.content.decode().count("Kill-switch drill") >= 4
+    assert "Overdue" in body
+    assert [f'href="{detail(run)}"' in body for run in runs] == [True, True, True]
 
 
 def test_drills_home_filters_runs(version, paper, users, client_for):
@@ -296,7 +297,7 @@ def test_editing_a_step_through_the_view_shows_the_signoff_differs(
     )
 
     page = op1.get(reverse("drills:run_detail", args=[run.pk])).content.decode()
-    assert "differs from this record" in page
+    assert "No longer valid" in page
 
 
 def test_printable_record(version, paper, users, client_for):
@@ -375,8 +376,6 @@ def test_trigger_view_times_the_kill_switch(version, paper, users, client_for):
 
 
 def test_trigger_view_on_live_without_confirmation_is_refused(version, users, client_for):
-    from tests.drills.factories import EnvironmentFactory
-
     live = EnvironmentFactory(slug="valr-live", mode="LIVE")
     run = start(plan(version=version, environment=live, lead=users["operator1"]), confirm_live=True)
     result = run.step_results.get(position=1)
@@ -428,22 +427,43 @@ def test_issue_added_and_closed_through_the_views(version, paper, users, client_
 
 
 @pytest.mark.parametrize(
-    ("name", "data"),
+    ("name", "data", "message"),
     [
-        ("drills:run_start", {"confirm_live": "maybe"}),
-        ("drills:run_complete", {}),
-        ("drills:run_abort", {}),
-        ("drills:run_action_add", {"owner": "999", "due_on": "tomorrow"}),
-        ("drills:run_sign", {}),
-        ("drills:run_sign", {"role": "drill_lead", "password": "x", "content_sha256": "1"}),
+        ("drills:run_complete", {}, "Record every step first (3 step(s) not recorded)."),
+        ("drills:run_abort", {}, "Tick the box to confirm aborting."),
+        ("drills:run_action_add", {"owner": "999", "due_on": "tomorrow"}, "Enter a valid date."),
+        ("drills:run_sign", {}, "This field is required."),
+        (
+            "drills:run_sign",
+            {"role": "drill_lead", "password": "x", "content_sha256": "1"},
+            "Password incorrect.",
+        ),
     ],
 )
-def test_bad_posts_never_give_a_500(version, paper, users, client_for, name, data):
+def test_bad_posts_are_a_400_with_the_reason_and_change_nothing(
+    version, paper, users, client_for, name, data, message
+):
     run = start(plan(version=version, environment=paper, lead=users["operator1"]))
 
     response = client_for("operator1").post(reverse(name, args=[run.pk]), data)
 
-    assert response.status_code in (302, 400)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    run.refresh_from_db()
+    assert (run.state, run.action_items.count(), Signoff.objects.count()) == ("in_progress", 0, 0)
+
+
+def test_start_view_on_a_started_run_changes_nothing(version, paper, users, client_for):
+    run = start(plan(version=version, environment=paper, lead=users["operator1"]))
+    started_at = run.started_at
+
+    response = client_for("operator1").post(
+        reverse("drills:run_start", args=[run.pk]), {"confirm_live": "maybe"}
+    )
+
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert (run.state, run.started_at) == ("in_progress", started_at)
 
 
 def test_bad_step_post_and_foreign_ids(version, paper, users, client_for):

@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import factory
-from django.db import transaction
 from django.utils import timezone
 
-from drills.procedure_files import parse_procedure
-from drills.services.library import procedure_publish
 from incidents.models import Incident, Status
 from incidents.severity import SEVERITIES
+from opsportal.library.procedure_files import parse_procedure
+from opsportal.library.services import procedure_publish
 
 
 class IncidentFactory(factory.django.DjangoModelFactory):
@@ -60,14 +59,4 @@ def publish_playbook(
         },
         origin="test",
     )
-    with transaction.atomic():
-        return procedure_publish(spec=spec)[0]
-
-
-class EnvironmentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = "controls.Environment"
-        django_get_or_create = ("slug",)
-
-    slug = factory.Sequence(lambda n: f"env-{n}")
-    name = factory.LazyAttribute(lambda o: o.slug)
+    return procedure_publish(spec=spec)[0]

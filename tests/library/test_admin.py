@@ -7,7 +7,7 @@ from django.urls import reverse
 from opsportal.audit.models import AuditEvent
 from opsportal.library.models import ChecklistItem, ProcedureVersion
 from opsportal.library.procedure_files import parse_procedure
-from opsportal.library.services import checklist_instantiate, procedure_publish
+from opsportal.library.services import checklist_instantiate_in_transaction, procedure_publish
 from tests.factories import UserFactory
 
 SPEC = {
@@ -48,7 +48,9 @@ def revise_url(version: ProcedureVersion) -> str:
 
 
 def test_admin_lists_and_shows_library_records_read_only(version, admin_client_):
-    checklist = checklist_instantiate(procedure_slug="admin-drill", target=version, actor=None)
+    checklist = checklist_instantiate_in_transaction(
+        procedure_slug="admin-drill", target=version, actor=None
+    )
     pages = [
         reverse("admin:library_procedure_changelist"),
         reverse("admin:library_procedure_change", args=[version.procedure_id]),
@@ -145,7 +147,9 @@ def test_admin_revise_needs_the_add_version_permission(version):
 
 
 def test_checklist_items_are_read_only_even_for_a_superuser(version):
-    checklist = checklist_instantiate(procedure_slug="admin-drill", target=version, actor=None)
+    checklist = checklist_instantiate_in_transaction(
+        procedure_slug="admin-drill", target=version, actor=None
+    )
     item = checklist.items.first()
     client = Client()
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))

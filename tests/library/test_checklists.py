@@ -1,10 +1,13 @@
 import pytest
-from django.db import transaction
 
 from opsportal.audit.models import AuditEvent
 from opsportal.core.errors import NotFound
 from opsportal.library.procedure_files import parse_procedure
-from opsportal.library.services import checklist_instantiate, checklist_item_tick, procedure_publish
+from opsportal.library.services import (
+    checklist_instantiate_in_transaction,
+    checklist_item_tick,
+    procedure_publish,
+)
 
 SPEC = {
     "slug": "demo-playbook",
@@ -20,14 +23,13 @@ SPEC = {
 
 @pytest.fixture
 def published(db):
-    with transaction.atomic():
-        return procedure_publish(spec=parse_procedure(SPEC, origin="test"))[0]
+    return procedure_publish(spec=parse_procedure(SPEC, origin="test"))[0]
 
 
 def test_checklist_instantiate_makes_one_item_per_step(published, users):
     target = users["operator2"]  # any saved model will do as a target
 
-    checklist = checklist_instantiate(
+    checklist = checklist_instantiate_in_transaction(
         procedure_slug="demo-playbook", target=target, actor=users["operator1"]
     )
 
@@ -38,11 +40,13 @@ def test_checklist_instantiate_makes_one_item_per_step(published, users):
 
 def test_checklist_instantiate_unknown_procedure_is_not_found(db, users):
     with pytest.raises(NotFound):
-        checklist_instantiate(procedure_slug="nope", target=users["admin"], actor=users["admin"])
+        checklist_instantiate_in_transaction(
+            procedure_slug="nope", target=users["admin"], actor=users["admin"]
+        )
 
 
 def test_checklist_item_tick_records_who_when_and_note_once(published, users):
-    checklist = checklist_instantiate(
+    checklist = checklist_instantiate_in_transaction(
         procedure_slug="demo-playbook", target=users["admin"], actor=users["admin"]
     )
     item = checklist.items.first()

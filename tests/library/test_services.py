@@ -18,7 +18,7 @@ from opsportal.library.procedure_files import (
     spec_to_toml,
 )
 from opsportal.library.services import (
-    checklist_instantiate,
+    checklist_instantiate_in_transaction,
     procedure_library_load,
     procedure_publish,
     procedure_revise,
@@ -359,7 +359,7 @@ def drill_v1(db):
 
 def test_procedure_revise_publishes_v2_and_leaves_v1_and_its_steps_untouched(drill_v1, users):
     v1_steps = list(drill_v1.steps.values("pk", "position", "title", "instruction"))
-    checklist = checklist_instantiate(
+    checklist = checklist_instantiate_in_transaction(
         procedure_slug="demo-drill", target=users["admin"], actor=users["admin"]
     )
     new_steps = [*VALID["steps"], {"scenario": "B", "title": "Fourth", "instruction": "More"}]

@@ -1,6 +1,6 @@
 import pytest
 
-from drills.services.runs import drill_action_item_add, drill_step_record
+from drills.services.recording import drill_action_item_add, drill_step_record
 from opsportal.audit.models import AuditEvent
 from opsportal.core.errors import Conflict, NotPermitted, ValidationFailed
 from opsportal.signoffs.models import Signoff

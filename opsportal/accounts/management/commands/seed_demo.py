@@ -4,9 +4,10 @@ with debug off so a production database never gets demo passwords."""
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from opsportal.accounts.demo import DEMO_USERS
 from opsportal.accounts.services import user_ensure
@@ -19,12 +20,12 @@ DEMO_MODULES = ("opsportal.controls.demo", "incidents.demo", "drills.demo")
 class Command(BaseCommand):
     help = "Create the demo users and sample data (DJANGO_DEBUG=1 only)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--force", action="store_true", help="Seed even with debug off (tests only)."
         )
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
             raise CommandError("seed_demo refuses to run with DJANGO_DEBUG off.")
         password = settings.OPSPORTAL_DEMO_PASSWORD

@@ -1,5 +1,8 @@
+from pathlib import Path
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from opsportal.core.errors import ValidationFailed
 from opsportal.core.request_context import request_context
@@ -10,12 +13,10 @@ from opsportal.library.services import procedure_library_load
 class Command(BaseCommand):
     help = "Load the shipped procedure library (opsportal/library/procedures/*.toml). Idempotent."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dir", default=str(settings.OPSPORTAL_PROCEDURES_DIR))
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        from pathlib import Path
-
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             specs = read_procedure_dir(Path(options["dir"]))
         except ValidationFailed as exc:

@@ -1,4 +1,5 @@
-"""Browser views for drill schedules, runs and sign-offs.
+"""Views of a drill run: planning it, its page (checklist, steps, timings,
+follow-ups, sign-off status) and the POST-only write paths of that page.
 
 Thin: each view declares its permission (PortalPermissionMixin), validates a form,
 calls one service through `call_service` (a DomainError becomes a form error or a
@@ -8,17 +9,13 @@ message, never a 500) and redirects back to the run.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import path, reverse
 from django.utils import timezone
 from django.views import View
-from django.views.generic import TemplateView
 
 from drills import selectors
 from drills.forms import (
@@ -28,83 +25,20 @@ from drills.forms import (
     AutomationForm,
     PlanRunForm,
     PrecheckTickForm,
-    RunFilterForm,
-    SignForm,
     StartForm,
     StepRecordForm,
 )
 from drills.models import DrillRun, DrillSchedule
-from drills.services import automation
-from drills.services import runs as services
-from opsportal.core.errors import NotFound
-from opsportal.core.hashing import canonical_json
+from drills.services import automation, recording, runs
+from drills.views._common import RUN, SIGN, VIEW, detail_url, run_or_404
 from opsportal.core.web import PortalPermissionMixin, call_service
 from opsportal.signoffs.services import (
     ROLE_LABELS,
     required_roles_for,
-    signable_content,
     signable_sha256,
-    signoff_sign,
     signoffs_for,
     valid_signoffs,
 )
-
-VIEW = "drills.view_drillrun"
-RUN = "drills.run_drillrun"
-SIGN = "drills.sign_drillrun"
-PAGE_SIZE = 25
-
-
-def _run_or_404(request: HttpRequest, pk: int) -> DrillRun:
-    try:
-        return selectors.get_drill_run_for(request.user, pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def _detail_url(run: DrillRun, anchor: str = "") -> str:
-    url = reverse("drills:run_detail", args=[run.pk])
-    return f"{url}#{anchor}" if anchor else url
-
-
-# ---------------------------------------------------------------- home, calendar
-
-
-class DrillListView(PortalPermissionMixin, TemplateView):
-    """Drills home: schedules with due/overdue, then runs with filters and pages."""
-
-    permission_required = VIEW
-    template_name = "drills/drill_list.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        form = RunFilterForm(self.request.GET or None)
-        filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-        runs = selectors.drill_runs(filters=filters)
-        if form.is_bound and not form.is_valid():
-            runs = runs.none()
-        page = Paginator(runs, PAGE_SIZE).get_page(self.request.GET.get("page"))
-        params = {k: v for k, v in self.request.GET.items() if k != "page" and v}
-        context.update(
-            schedules=selectors.schedule_statuses(),
-            filter_form=form,
-            page_obj=page,
-            runs=page.object_list,
-            query_string=urlencode(params),
-        )
-        return context
-
-
-class DrillCalendarView(PortalPermissionMixin, TemplateView):
-    permission_required = "drills.view_drillschedule"
-    template_name = "drills/drill_calendar.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        overdue, by_month = selectors.drill_calendar(months=12)
-        context.update(overdue=overdue, months=by_month)
-        return context
-
 
 # ---------------------------------------------------------------------- planning
 
@@ -143,7 +77,7 @@ class DrillRunPlanView(PortalPermissionMixin, View):
         data = form.cleaned_data
         run = call_service(
             request,
-            services.drill_run_plan,
+            runs.drill_run_plan,
             form=form,
             procedure=data["procedure"],
             environment=data["environment"],
@@ -158,7 +92,7 @@ class DrillRunPlanView(PortalPermissionMixin, View):
         if run is None:
             return self._render(form, schedule, status=400)
         messages.success(request, f"Drill #{run.pk} planned.")
-        return HttpResponseRedirect(_detail_url(run))
+        return HttpResponseRedirect(detail_url(run))
 
     def _render(
         self, form: PlanRunForm, schedule: DrillSchedule | None, status: int = 200
@@ -242,7 +176,7 @@ class DrillRunDetailView(PortalPermissionMixin, View):
     permission_required = VIEW
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return render_detail(request, _run_or_404(request, pk))
+        return render_detail(request, run_or_404(request, pk))
 
 
 class RunActionView(PortalPermissionMixin, View):
@@ -260,7 +194,7 @@ class RunActionView(PortalPermissionMixin, View):
         return self.form_class(self.request.POST)
 
     def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
-        run = _run_or_404(request, pk)
+        run = run_or_404(request, pk)
         if "result_id" in kwargs:
             if not any(r.pk == kwargs["result_id"] for r in run.step_results.all()):
                 raise Http404("No such step in this drill.")
@@ -270,11 +204,11 @@ class RunActionView(PortalPermissionMixin, View):
             result = self.perform(run, form, **kwargs)
             if result is not None:
                 messages.success(request, self.message(result))
-                return HttpResponseRedirect(_detail_url(run, self.anchor))
+                return HttpResponseRedirect(detail_url(run, self.anchor))
         elif form.non_field_errors() or not self.form_name:
             for error in form.errors.values():
                 messages.error(request, " ".join(str(message) for message in error))
-        run = _run_or_404(request, pk)
+        run = run_or_404(request, pk)
         return self.render_invalid(run, form, **kwargs)
 
     def render_invalid(self, run: DrillRun, form: django_forms.Form, **kwargs: Any) -> HttpResponse:
@@ -300,7 +234,7 @@ class PrecheckTickView(RunActionView):
             raise Http404("No such checklist item.")
         return call_service(
             self.request,
-            services.drill_precheck_tick,
+            runs.drill_precheck_tick,
             item_id=item_id,
             actor=self.request.user,
             note=form.cleaned_data["note"],
@@ -315,7 +249,7 @@ class RunStartView(RunActionView):
     def perform(self, run: DrillRun, form: Any) -> Any:
         return call_service(
             self.request,
-            services.drill_run_start,
+            runs.drill_run_start,
             form=form,
             run_id=run.pk,
             actor=self.request.user,
@@ -334,7 +268,7 @@ class StepRecordView(RunActionView):
         data = form.cleaned_data
         return call_service(
             self.request,
-            services.drill_step_record,
+            recording.drill_step_record,
             form=form,
             result_id=result_id,
             actor=self.request.user,
@@ -427,7 +361,7 @@ class ActionItemAddView(RunActionView):
         data = form.cleaned_data
         return call_service(
             self.request,
-            services.drill_action_item_add,
+            recording.drill_action_item_add,
             form=form,
             run_id=run.pk,
             actor=self.request.user,
@@ -448,7 +382,7 @@ class ActionItemStatusView(RunActionView):
             raise Http404("No such follow-up.")
         return call_service(
             self.request,
-            services.drill_action_item_set_status,
+            recording.drill_action_item_set_status,
             item_id=item_id,
             actor=self.request.user,
             status=form.cleaned_data["status"],
@@ -461,7 +395,7 @@ class RunCompleteView(RunActionView):
 
     def perform(self, run: DrillRun, form: Any) -> Any:
         return call_service(
-            self.request, services.drill_run_complete, run_id=run.pk, actor=self.request.user
+            self.request, runs.drill_run_complete, run_id=run.pk, actor=self.request.user
         )
 
 
@@ -473,156 +407,9 @@ class RunAbortView(RunActionView):
     def perform(self, run: DrillRun, form: Any) -> Any:
         return call_service(
             self.request,
-            services.drill_run_abort,
+            runs.drill_run_abort,
             form=form,
             run_id=run.pk,
             actor=self.request.user,
             reason=form.cleaned_data["reason"],
         )
-
-
-# ---------------------------------------------------------------------- sign-off
-
-
-class DrillRunSignView(PortalPermissionMixin, View):
-    """Shows exactly what is signed (the canonical content and its SHA-256) and
-    signs it with the signer's password."""
-
-    permission_required = SIGN
-    template_name = "drills/run_sign.html"
-
-    def _roles(self, run: DrillRun) -> list[str]:
-        signed = {s.role for s in valid_signoffs(run)}
-        return [r for r in required_roles_for(run) if r not in signed]
-
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        run = _run_or_404(request, pk)
-        roles = self._roles(run)
-        default_role = self._default_role(run, roles)
-        form = SignForm(
-            roles=roles,
-            initial={"content_sha256": signable_sha256(run), "role": default_role},
-        )
-        return self._render(run, form)
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        run = _run_or_404(request, pk)
-        form = SignForm(request.POST, roles=required_roles_for(run))
-        if form.is_valid():
-            data = form.cleaned_data
-            signoff = call_service(
-                request,
-                signoff_sign,
-                form=form,
-                target=run,
-                actor=request.user,
-                role=data["role"],
-                password=data["password"],
-                content_sha256=data["content_sha256"],
-                comment=data["comment"],
-            )
-            if signoff is not None:
-                run.refresh_from_db()
-                suffix = " The drill is signed off." if run.state == "signed_off" else ""
-                messages.success(
-                    request, f"Signed as {ROLE_LABELS.get(signoff.role, signoff.role)}.{suffix}"
-                )
-                return HttpResponseRedirect(_detail_url(run, "signoffs"))
-        run = _run_or_404(request, pk)
-        # Re-render with the hash the user saw, so a stale one stays visible as stale.
-        return self._render(run, form, status=400)
-
-    def _default_role(self, run: DrillRun, roles: list[str]) -> str | None:
-        user = self.request.user
-        if "drill_lead" in roles and user.pk == run.lead_id:
-            return "drill_lead"
-        if "observer" in roles and user.pk == run.observer_id:
-            return "observer"
-        if "risk_officer" in roles and user.groups.filter(name="risk_officer").exists():
-            return "risk_officer"
-        return roles[0] if roles else None
-
-    def _render(self, run: DrillRun, form: SignForm, status: int = 200) -> HttpResponse:
-        content = signable_content(run)
-        context = {
-            "run": run,
-            "form": form,
-            "content_json": canonical_json(content),
-            "content_pretty": _pretty(content),
-            "content_sha256": signable_sha256(run),
-            "signoffs": signoffs_for(run),
-            "timings": selectors.timing_summary(run),
-        }
-        return render(self.request, self.template_name, context, status=status)
-
-
-def _pretty(content: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(content, sort_keys=True, indent=2, ensure_ascii=False)
-
-
-class DrillRunRecordView(PortalPermissionMixin, View):
-    """The printable drill execution record (HTML with print CSS)."""
-
-    permission_required = VIEW
-
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        run = _run_or_404(request, pk)
-        context = {
-            "run": run,
-            "version": run.procedure_version,
-            "timings": selectors.timing_summary(run),
-            "steps": run.step_results.all(),
-            "prechecks": run.prechecks.all(),
-            "action_items": run.action_items.all(),
-            "signoffs": signoffs_for(run, include_void=True),
-            "required_roles": required_roles_for(run),
-            "content_sha256": signable_sha256(run),
-            "generated_at": timezone.now(),
-        }
-        return render(request, "drills/run_record.html", context)
-
-
-urlpatterns = [
-    path("", DrillListView.as_view(), name="list"),
-    path("calendar/", DrillCalendarView.as_view(), name="calendar"),
-    path("runs/plan/", DrillRunPlanView.as_view(), name="run_plan"),
-    path("runs/<int:pk>/", DrillRunDetailView.as_view(), name="run_detail"),
-    path(
-        "runs/<int:pk>/prechecks/<int:item_id>/tick",
-        PrecheckTickView.as_view(),
-        name="run_precheck_tick",
-    ),
-    path("runs/<int:pk>/start", RunStartView.as_view(), name="run_start"),
-    path(
-        "runs/<int:pk>/steps/<int:result_id>/record",
-        StepRecordView.as_view(),
-        name="run_step_record",
-    ),
-    path(
-        "runs/<int:pk>/steps/<int:result_id>/trigger",
-        StepTriggerView.as_view(),
-        name="run_step_trigger",
-    ),
-    path(
-        "runs/<int:pk>/steps/<int:result_id>/recovery/start",
-        StepRecoveryStartView.as_view(),
-        name="run_step_recovery_start",
-    ),
-    path(
-        "runs/<int:pk>/steps/<int:result_id>/recovery/record",
-        StepRecoveryRecordView.as_view(),
-        name="run_step_recovery_record",
-    ),
-    path("runs/<int:pk>/issues/add", ActionItemAddView.as_view(), name="run_action_add"),
-    path(
-        "runs/<int:pk>/issues/<int:item_id>/status",
-        ActionItemStatusView.as_view(),
-        name="run_action_status",
-    ),
-    path("runs/<int:pk>/complete", RunCompleteView.as_view(), name="run_complete"),
-    path("runs/<int:pk>/abort", RunAbortView.as_view(), name="run_abort"),
-    path("runs/<int:pk>/sign", DrillRunSignView.as_view(), name="run_sign"),
-    path("runs/<int:pk>/record", DrillRunRecordView.as_view(), name="run_record"),
-]
