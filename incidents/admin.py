@@ -17,10 +17,7 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return [f.name for f in self.model._meta.fields]
 
 
-class TimelineInline(admin.TabularInline):
-    model = TimelineEntry
-    fields = ("occurred_at", "kind", "author", "body")
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -32,7 +29,13 @@ class TimelineInline(admin.TabularInline):
         return False
 
 
-class RoleInline(TimelineInline):
+class TimelineInline(ReadOnlyInline):
+    model = TimelineEntry
+    fields = ("occurred_at", "kind", "author", "body")
+    readonly_fields = fields
+
+
+class RoleInline(ReadOnlyInline):
     model = RoleAssignment
     fields = ("role", "user", "started_at", "ended_at")
     readonly_fields = fields

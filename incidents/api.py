@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
@@ -44,7 +44,7 @@ class IncidentListApi(ListAPIView):
     serializer_class = IncidentOut
 
     @property
-    def required_permission(self) -> str:  # type: ignore[override]
+    def required_permission(self) -> str:
         return (
             "incidents.add_incident" if self.request.method == "POST" else "incidents.view_incident"
         )
@@ -87,11 +87,7 @@ class IncidentDetailApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         incident = selectors.get_incident_for(request.user, pk)
         timeline = TimelineEntry.objects.select_related("author").order_by("occurred_at", "id")
-        incident = (
-            type(incident)
-            .objects.prefetch_related(Prefetch("timeline", queryset=timeline))
-            .get(pk=incident.pk)
-        )
+        prefetch_related_objects([incident], Prefetch("timeline", queryset=timeline))
         return Response(IncidentDetailOut(incident).data)
 
 
@@ -102,7 +98,7 @@ class IncidentTransitionApi(APIView):
     authentication_classes = PEOPLE_AUTH
 
     @property
-    def required_permission(self) -> str:  # type: ignore[override]
+    def required_permission(self) -> str:
         phase = services.PHASES.get(self.kwargs.get("verb", ""))
         # An unknown verb needs a permission nobody has; the view then answers 404.
         return phase.permission if phase else "incidents.view_incident"
@@ -126,7 +122,7 @@ class IncidentTimelineApi(APIView):
     authentication_classes = PEOPLE_AUTH
 
     @property
-    def required_permission(self) -> str:  # type: ignore[override]
+    def required_permission(self) -> str:
         kind = self.request.data.get("kind") if self.request.method == "POST" else None
         if kind == "note":
             return "incidents.add_note_incident"

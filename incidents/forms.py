@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 
@@ -44,9 +47,13 @@ class IncidentCreateForm(forms.Form):
     affected_systems = forms.CharField(max_length=300, required=False, label="Affected systems")
     playbook = forms.ChoiceField(required=False, label="Playbook")
 
-    def __init__(self, *args, playbooks=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(
+        self, *args: Any, playbooks: Iterable[tuple[str, str]] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["playbook"].choices = [("", "None"), *playbooks]
+        playbook = self.fields["playbook"]
+        assert isinstance(playbook, forms.ChoiceField)
+        playbook.choices = [("", "None"), *playbooks]
 
     TRIAGE_FIELDS = ("money_at_risk", "service_down", "core_service", "degraded")
 
@@ -61,7 +68,7 @@ class SeverityForm(forms.Form):
 
 
 class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):  # type: ignore[no-untyped-def]
+    def label_from_instance(self, obj: Any) -> str:
         return f"{obj.display_name} ({obj.get_username()})"
 
 
@@ -111,9 +118,13 @@ class TimelineEntryForm(forms.Form):
 class PlaybookAttachForm(forms.Form):
     procedure = forms.ChoiceField(label="Playbook")
 
-    def __init__(self, *args, playbooks=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(
+        self, *args: Any, playbooks: Iterable[tuple[str, str]] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["procedure"].choices = list(playbooks)
+        procedure = self.fields["procedure"]
+        assert isinstance(procedure, forms.ChoiceField)
+        procedure.choices = list(playbooks)
 
 
 class ChecklistTickForm(forms.Form):

@@ -14,6 +14,7 @@ diagnosis), investigating | mitigating -> resolved.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,11 +50,20 @@ FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.DECLINED)
 EARLY_STATUSES = (Status.DETECTED, Status.ACKNOWLEDGED, Status.INVESTIGATING)
 
 
-def _review_allows_close(incident: Incident) -> bool:
-    # Imported late: services import models.
-    from incidents.services import review_requirement
+@dataclass(frozen=True)
+class ReviewRequirement:
+    """Whether an incident's post-incident review allows closing it (`satisfied`),
+    whether one is `required` at all, and a sentence saying why."""
 
-    return review_requirement(incident).satisfied
+    required: bool
+    satisfied: bool
+    reason: str
+
+
+def _review_allows_close(incident: models.Model) -> bool:
+    # django-fsm types a condition as taking any model; this one guards Incident.close.
+    assert isinstance(incident, Incident)
+    return incident.review_requirement().satisfied
 
 
 class IncidentQuerySet(models.QuerySet["Incident"]):
@@ -218,6 +228,26 @@ class Incident(FSMModelMixin, models.Model):
             self.is_open
             and self.next_update_due_at is not None
             and (now or timezone.now()) > self.next_update_due_at
+        )
+
+    def review_requirement(self) -> ReviewRequirement:
+        """The one place that says whether this incident may close as far as the
+        post-incident review is concerned (the `close` transition's condition; the
+        services and pages ask it for the reason).
+
+        Rule (incident-response-playbook-sev-levels.md "Post-Mortem Requirements"):
+        SEV1 needs a review within 48 h and SEV2 within a week; SEV3's is optional and
+        SEV4 needs none. The post-incident review model arrives in a later issue;
+        until then no review can be approved, so SEV1/SEV2 incidents cannot close and
+        SEV3/SEV4 may.
+        """
+        sev = self.sev
+        if not sev.review_required:
+            return ReviewRequirement(False, True, f"{sev.code} needs no post-incident review.")
+        return ReviewRequirement(
+            True,
+            False,
+            f"{sev.code} ({sev.alias}) can close only after its post-incident review is approved.",
         )
 
     # --- lifecycle: guards only; incidents.services does the rest ---

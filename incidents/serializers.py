@@ -6,10 +6,14 @@ from rest_framework import serializers
 
 from incidents.models import Incident, TimelineEntry
 from incidents.severity import SEVERITY_CHOICES
+from opsportal.accounts.models import User
+from opsportal.controls.models import Environment
 
 
 class TimelineEntryOut(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = TimelineEntry
@@ -17,7 +21,9 @@ class TimelineEntryOut(serializers.ModelSerializer):
 
 
 class IncidentOut(serializers.ModelSerializer):
-    environment = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    environment: serializers.SlugRelatedField[Environment] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     severity_alias = serializers.CharField(source="sev.alias", read_only=True)
     sla_breached = serializers.SerializerMethodField()
     update_overdue = serializers.SerializerMethodField()

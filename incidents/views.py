@@ -169,7 +169,7 @@ def render_detail(
         "resolution_notice_due": incident.status in ("resolved", "closed")
         and not any(u.kind == "resolution" for u in detail.status_updates),
         "transitions": available_transitions(incident, request.user),
-        "review": services.review_requirement(incident),
+        "review": incident.review_requirement(),
         "severity_form": SeverityForm(initial={"severity": incident.severity}),
         "role_form": RoleAssignForm(),
         "status_form": StatusUpdateForm(),

@@ -7,12 +7,15 @@ import contextlib
 import time
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from opsportal.celery import app
 
 
 def _timed(check: Any) -> dict[str, Any]:
@@ -33,14 +36,10 @@ def _database() -> None:
 
 
 def _redis() -> None:
-    import redis
-
     redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
 
 
 def _celery() -> dict[str, Any]:
-    from opsportal.celery import app
-
     # Stop at the first reply: a health check needs one live worker, not a census,
     # and waiting out the full timeout would make every /health call take a second.
     replies = app.control.ping(timeout=1.0, limit=1)

@@ -3,7 +3,8 @@ import pytest
 from incidents import services
 from incidents.models import Incident
 from opsportal.audit.models import AuditEvent
-from tests.incidents.factories import EnvironmentFactory, IncidentFactory
+from tests.controls.factories import EnvironmentFactory
+from tests.incidents.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,20 +42,20 @@ def test_incident_open_api_creates_for_an_operator(client_for):
 
 
 @pytest.mark.parametrize(
-    ("payload", "field"),
+    ("payload", "status", "field"),
     [
-        ({"title": "x", "severity": "SEV9"}, "severity"),
-        ({"severity": "SEV1"}, "title"),
-        ({"title": "x", "severity": "SEV1", "environment": "nowhere"}, "environment"),
-        ({"title": "x", "severity": "SEV1", "playbook": "nope"}, "procedure"),
+        ({"title": "x", "severity": "SEV9"}, 400, "severity"),
+        ({"severity": "SEV1"}, 400, "title"),
+        ({"title": "x", "severity": "SEV1", "environment": "nowhere"}, 404, "environment"),
+        ({"title": "x", "severity": "SEV1", "playbook": "nope"}, 404, "procedure"),
     ],
 )
-def test_incident_open_api_bad_input_names_the_field(client_for, payload, field):
+def test_incident_open_api_bad_input_names_the_field(client_for, payload, status, field):
     response = client_for("operator1").post(
         "/api/v1/incidents/", payload, content_type="application/json"
     )
 
-    assert response.status_code in (400, 404)
+    assert response.status_code == status
     assert response.json()["error"]["field"] == field
     assert not Incident.objects.exists()
 

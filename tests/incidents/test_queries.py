@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.models import Incident
-from tests.incidents.factories import EnvironmentFactory, IncidentFactory
+from tests.controls.factories import EnvironmentFactory
+from tests.incidents.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from incidents import selectors
 from incidents.models import Incident
+from tests.controls.factories import EnvironmentFactory
 from tests.factories import UserFactory
-from tests.incidents.factories import EnvironmentFactory, IncidentFactory
+from tests.incidents.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 

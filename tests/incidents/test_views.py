@@ -2,13 +2,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from incidents import services
-from incidents.models import Incident, TimelineEntry
+from incidents.models import Incident, RoleAssignment, StatusUpdate, TimelineEntry
 from opsportal.audit.models import AuditEvent
 from tests.factories import UserFactory
 from tests.incidents.factories import IncidentFactory, publish_playbook
@@ -55,20 +56,57 @@ def _playbook_data(users):
     return {"procedure": other.procedure.slug}
 
 
+def _current(field):
+    """The incident's `field`, read back from the database."""
+    return lambda incident: getattr(Incident.objects.get(pk=incident.pk), field)
+
+
+def _active_role_holders(role):
+    return lambda incident: list(
+        RoleAssignment.objects.filter(incident=incident, role=role, ended_at=None).values_list(
+            "user__username", flat=True
+        )
+    )
+
+
+def _status_update_kinds(incident):
+    return list(StatusUpdate.objects.filter(incident=incident).values_list("kind", flat=True))
+
+
+def _timeline_bodies(kind):
+    return lambda incident: list(
+        TimelineEntry.objects.filter(incident=incident, kind=kind).values_list("body", flat=True)
+    )
+
+
+def _playbooks(incident):
+    checklists = services.incident_checklists(incident)
+    return sorted(checklists.values_list("procedure_version__procedure__slug", flat=True))
+
+
+def _ticked_items(incident):
+    items = services.incident_checklists(incident).get().items.exclude(done_at=None)
+    return list(items.values_list("position", "note"))
+
+
 @dataclass(frozen=True)
 class WritePath:
     name: str
     url: Callable  # (incident, users) -> [url name, *args]
     allowed: set
+    seen: Callable  # (incident) -> what the write changes, as the incident page shows it
+    after: object  # `seen` once an allowed user's write went through
     verbs: tuple = ()  # transitions that bring the incident to the starting state
     data: Callable = lambda users: {}  # noqa: E731 - a default that builds POST data
 
 
-def _transition(verb, verbs, allowed, note=""):
+def _transition(verb, verbs, allowed, target, note=""):
     return WritePath(
         verb,
         lambda i, u: ["transition", i.pk, verb],
         allowed,
+        _current("status"),
+        target,
         verbs,
         lambda users: {"note": note},
     )
@@ -76,106 +114,164 @@ def _transition(verb, verbs, allowed, note=""):
 
 RESOLVED = ("acknowledge", "investigate", "resolve")
 WRITE_PATHS = [
-    _transition("acknowledge", (), OPERATORS),
-    _transition("investigate", ("acknowledge",), COMMANDER),
-    _transition("mitigate", ("acknowledge",), COMMANDER),
-    _transition("monitor", ("acknowledge", "mitigate"), COMMANDER),
-    _transition("resolve", ("acknowledge", "investigate"), COMMANDER),
-    _transition("close", RESOLVED, COMMANDER, note="done"),
-    _transition("decline", (), COMMANDER, note="false alarm"),
-    _transition("reopen", RESOLVED, COMMANDER, note="again"),
+    _transition("acknowledge", (), OPERATORS, "acknowledged"),
+    _transition("investigate", ("acknowledge",), COMMANDER, "investigating"),
+    _transition("mitigate", ("acknowledge",), COMMANDER, "mitigating"),
+    _transition("monitor", ("acknowledge", "mitigate"), COMMANDER, "monitoring"),
+    _transition("resolve", ("acknowledge", "investigate"), COMMANDER, "resolved"),
+    _transition("close", RESOLVED, COMMANDER, "closed", note="done"),
+    _transition("decline", (), COMMANDER, "declined", note="false alarm"),
+    _transition("reopen", RESOLVED, COMMANDER, "investigating", note="again"),
     WritePath(
         "severity",
         lambda i, u: ["severity", i.pk],
         COMMANDER,
+        _current("severity"),
+        "SEV1",
         data=lambda users: {"severity": "SEV1", "reason": "worse"},
     ),
     WritePath(
         "impact",
         lambda i, u: ["impact", i.pk],
         OPERATORS,
+        _current("pnl_impact"),
+        Decimal("-10.50"),
         data=lambda users: {"impact-pnl_impact": "-10.50", "impact-pnl_currency": "USD"},
     ),
-    WritePath("role_assign", lambda i, u: ["role_assign", i.pk], COMMANDER, data=_role_data),
-    WritePath("role_end", lambda i, u: ["role_end", i.pk, _assignment(u, i)], COMMANDER),
+    WritePath(
+        "role_assign",
+        lambda i, u: ["role_assign", i.pk],
+        COMMANDER,
+        _active_role_holders("technical_lead"),
+        ["operator2"],
+        data=_role_data,
+    ),
+    WritePath(
+        "role_end",
+        lambda i, u: ["role_end", i.pk, _assignment(u, i)],
+        COMMANDER,
+        _active_role_holders("scribe"),
+        [],
+    ),
     WritePath(
         "status_update",
         lambda i, u: ["status_update", i.pk],
         OPERATORS,
+        _status_update_kinds,
+        ["initial"],
         data=lambda users: {"kind": "initial", "impact": "Slow fills"},
     ),
     WritePath(
         "note_add",
         lambda i, u: ["note_add", i.pk],
         OPERATORS | {"risk"},
+        _timeline_bodies("note"),
+        ["Looking at it"],
         data=lambda users: {"kind": "note", "body": "Looking at it"},
     ),
     WritePath(
         "record_add",
         lambda i, u: ["record_add", i.pk],
         OPERATORS,
+        _timeline_bodies("command"),
+        ["uptime"],
         data=lambda users: {"kind": "command", "body": "uptime"},
     ),
     WritePath(
-        "playbook_attach", lambda i, u: ["playbook_attach", i.pk], OPERATORS, data=_playbook_data
+        "playbook_attach",
+        lambda i, u: ["playbook_attach", i.pk],
+        OPERATORS,
+        _playbooks,
+        ["second-playbook", "test-broker-disconnect"],
+        data=_playbook_data,
     ),
     WritePath(
         "checklist_tick",
         lambda i, u: ["checklist_tick", i.pk, _item(i)],
         OPERATORS,
+        _ticked_items,
+        [(1, "ok")],
         data=lambda users: {"note": "ok"},
     ),
 ]
+ALLOWED = [
+    pytest.param(path, username, id=f"{path.name}-{username}")
+    for path in WRITE_PATHS
+    for username in ROLES
+    if username in path.allowed
+]
+REFUSED = [
+    pytest.param(path, username, id=f"{path.name}-{username}")
+    for path in WRITE_PATHS
+    for username in ROLES
+    if username not in path.allowed
+]
 
 
-@pytest.mark.parametrize("username", ROLES)
-@pytest.mark.parametrize("path", WRITE_PATHS, ids=[w.name for w in WRITE_PATHS])
-def test_write_paths_are_allowed_or_403_per_role(client_for, users, playbook, username, path):
+@pytest.mark.parametrize(("path", "username"), ALLOWED)
+def test_write_path_changes_the_incident_for_allowed_roles(
+    client_for, users, playbook, path, username
+):
     incident = _sev3(users, playbook, *path.verbs)
     url_name, *args = path.url(incident, users)
     data = path.data(users)
-    entries_before = TimelineEntry.objects.filter(incident=incident).count()
-    denied_before = AuditEvent.objects.filter(event_type="access.denied").count()
+    assert path.seen(incident) != path.after  # else this test could not fail
 
     response = client_for(username).post(reverse(f"incidents:{url_name}", args=args), data)
 
-    if username in path.allowed:
-        assert response.status_code == 302, response.content[:2000]
-        assert response["Location"] == reverse("incidents:detail", args=[incident.pk])
-        changed = TimelineEntry.objects.filter(incident=incident).count() > entries_before
-        ticked = path.name == "checklist_tick"  # the checklist records who ticked, not the timeline
-        assert changed or ticked
-    else:
-        assert response.status_code == 403
-        assert AuditEvent.objects.filter(event_type="access.denied").count() == denied_before + 1
-        assert TimelineEntry.objects.filter(incident=incident).count() == entries_before
+    assert response.status_code == 302, response.content[:2000]
+    assert response["Location"] == reverse("incidents:detail", args=[incident.pk])
+    assert path.seen(incident) == path.after
+
+
+@pytest.mark.parametrize(("path", "username"), REFUSED)
+def test_write_path_is_403_and_audited_for_other_roles(client_for, users, playbook, path, username):
+    incident = _sev3(users, playbook, *path.verbs)
+    url_name, *args = path.url(incident, users)
+    data = path.data(users)
+    before = path.seen(incident)
+    entries_before = TimelineEntry.objects.filter(incident=incident).count()
+
+    response = client_for(username).post(reverse(f"incidents:{url_name}", args=args), data)
+
+    assert response.status_code == 403
+    denied = AuditEvent.objects.filter(event_type="access.denied", actor=users[username])
+    assert denied.count() == 1
+    assert path.seen(incident) == before
+    assert TimelineEntry.objects.filter(incident=incident).count() == entries_before
+
+
+CREATE = {"title": "Order rejects", "severity": "SEV2", "pnl_currency": "USD"}
+
+
+@pytest.mark.parametrize("username", sorted(OPERATORS))
+def test_create_opens_an_incident_for_operators_and_commanders(client_for, username):
+    response = client_for(username).post(reverse("incidents:create"), CREATE)
+
+    incident = Incident.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("incidents:detail", args=[incident.pk])
+    assert (incident.title, incident.created_by.username) == ("Order rejects", username)
+
+
+@pytest.mark.parametrize("username", sorted(set(ROLES) - OPERATORS))
+def test_create_is_403_for_other_roles(client_for, username):
+    response = client_for(username).post(reverse("incidents:create"), CREATE)
+
+    assert response.status_code == 403
+    assert not Incident.objects.exists()
 
 
 @pytest.mark.parametrize("username", ROLES)
-def test_create_is_for_operators_and_commanders(client_for, username):
-    data = {"title": "Order rejects", "severity": "SEV2", "pnl_currency": "USD"}
-
-    response = client_for(username).post(reverse("incidents:create"), data)
-
-    if username in OPERATORS:
-        incident = Incident.objects.get()
-        assert response.status_code == 302
-        assert response["Location"] == reverse("incidents:detail", args=[incident.pk])
-    else:
-        assert response.status_code == 403
-        assert not Incident.objects.exists()
-
-
-@pytest.mark.parametrize("username", ROLES)
-@pytest.mark.parametrize("page", ["dashboard", "incidents:list", "detail"])
-def test_every_role_reads_dashboard_list_and_detail(client_for, username, page):
+@pytest.mark.parametrize("page", ["dashboard", "incidents:list", "incidents:detail"])
+def test_every_role_sees_an_open_incident_on_dashboard_list_and_detail(client_for, username, page):
     incident = IncidentFactory(title="Kafka lag")
-    url = reverse(page) if page != "detail" else reverse("incidents:detail", args=[incident.pk])
+    args = [incident.pk] if page == "incidents:detail" else []
 
-    response = client_for(username).get(url)
+    response = client_for(username).get(reverse(page, args=args))
 
     assert response.status_code == 200
-    assert "Kafka lag" in response.content.decode() or page == "dashboard"
+    assert "Kafka lag" in response.content.decode()
 
 
 def test_a_user_without_a_role_reads_nothing(client):
@@ -399,15 +495,17 @@ GARBAGE = {
 
 
 @pytest.mark.parametrize("path", WRITE_PATHS, ids=[w.name for w in WRITE_PATHS])
-def test_garbage_input_never_gives_a_500(client_for, users, playbook, path):
+def test_garbage_input_is_a_400_that_changes_nothing(client_for, users, playbook, path):
     incident = _sev3(users, playbook, *path.verbs)
     url_name, *args = path.url(incident, users)
-    before = TimelineEntry.objects.filter(incident=incident).count()
+    before = path.seen(incident)
+    entries_before = TimelineEntry.objects.filter(incident=incident).count()
 
     response = client_for("commander").post(reverse(f"incidents:{url_name}", args=args), GARBAGE)
 
-    assert response.status_code in (302, 400)
-    assert TimelineEntry.objects.filter(incident=incident).count() == before
+    assert response.status_code == 400
+    assert path.seen(incident) == before
+    assert TimelineEntry.objects.filter(incident=incident).count() == entries_before
 
 
 def test_resolved_incident_prompts_for_the_resolution_notice_until_posted(client_for, users):
