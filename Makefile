@@ -10,7 +10,11 @@ PORT   ?= 8000
 # make re-installs.
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint services clean
+# The static checks import the settings but need no services: debug settings on an
+# in-memory SQLite database (nothing to connect to, no file left behind) and no Redis.
+CHECK_ENV := DJANGO_DEBUG=1 DATABASE_URL=sqlite://:memory: REDIS_URL=
+
+.PHONY: run test install check lint services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +32,19 @@ run: install
 services:
 	./scripts/ensure-test-deps.sh
 
-test: install services
+# check first: a lint or typing failure ends the run before the slow suite starts.
+test: check services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+# Every static check CI runs; contracts and the mypy configuration are in pyproject.toml.
+check: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
+	$(CHECK_ENV) $(BIN)/mypy
+
+lint: check
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles var test-artifacts
