@@ -26,13 +26,34 @@ def user_ensure(
 ) -> tuple[User, bool]:
     """Create `username` with `roles`, or bring an existing user's roles, name,
     staff flag and password into line. Returns (user, created). Used by seeding;
-    people are otherwise managed in the admin. Owns its transaction."""
+    people are otherwise managed in the admin. Owns its transaction.
+
+    Idempotent without side effects: a password that already matches is not set again
+    (a new hash would sign the user out of every session: `make run` re-seeds on every
+    start), nothing unchanged is saved, and a change of an existing user's roles is
+    audited as `user.roles_changed`."""
     with transaction.atomic(durable=True):
         user, created = User.objects.select_for_update().get_or_create(username=username)
-        user.first_name, user.last_name, user.is_staff = first_name, last_name, is_staff
-        user.set_password(password)
-        user.save()
+        wanted = {"first_name": first_name, "last_name": last_name, "is_staff": is_staff}
+        changed = [field for field, value in wanted.items() if getattr(user, field) != value]
+        for field in changed:
+            setattr(user, field, wanted[field])
+        if created or not user.check_password(password):
+            user.set_password(password)
+            changed.append("password")
+        if changed:
+            user.save(update_fields=changed)
+        before = set(user.groups.values_list("name", flat=True))
         user.groups.set(Group.objects.filter(name__in=list(roles)))
+        after = set(user.groups.values_list("name", flat=True))
+        if not created and after != before:
+            audit_record(
+                actor=actor,
+                event_type="user.roles_changed",
+                obj=user,
+                before={"roles": sorted(before)},
+                after={"roles": sorted(after)},
+            )
         if created:
             audit_record(
                 actor=actor,
