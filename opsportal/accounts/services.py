@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from opsportal.accounts.models import User
 from opsportal.accounts.roles import PRIVILEGED_ROLES
+from opsportal.accounts.step_up import step_up_check
 from opsportal.audit.services import audit_record, durable_entry_point, service_entry_point
-from opsportal.core.errors import NotPermitted
+from opsportal.core.errors import NotPermitted, ValidationFailed
 
 
 @service_entry_point
@@ -255,3 +258,36 @@ def user_password_changed_audit_in_transaction(*, actor: Any, user_id: int) -> N
     that saved it; the hash itself is never recorded)."""
     user = User.objects.get(pk=user_id)
     audit_record(actor=actor, event_type="user.password_changed", obj=user)
+
+
+@service_entry_point
+def user_password_change(*, actor: Any, old_password: str, new_password: str) -> User:
+    """`actor` changes their own password (the "Change password" page).
+
+    `old_password` is checked like every step-up password (throttled: see
+    accounts/step_up.py); `new_password` must pass AUTH_PASSWORD_VALIDATORS. Audited as
+    `user.own_password_changed` (never the hash). The caller keeps the session signed
+    in (`update_session_auth_hash`). Owns its transaction.
+
+    Raises NotPermitted (field "old_password": "password_incorrect", "step_up_locked"),
+    ValidationFailed (field "new_password1": the validators' messages).
+    """
+    with transaction.atomic(durable=True):
+        user = User.objects.select_for_update().get(pk=actor.pk)
+        step_up_check(
+            actor=user,
+            password=old_password,
+            purpose="password_change",
+            wrong_password_message="Your current password was not accepted.",
+            field="old_password",
+        )
+        try:
+            password_validation.validate_password(new_password, user)
+        except ValidationError as exc:
+            raise ValidationFailed(
+                " ".join(exc.messages), code="password_invalid", field="new_password1"
+            ) from exc
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        audit_record(actor=user, event_type="user.own_password_changed", obj=user)
+    return user

@@ -42,6 +42,7 @@ def step_up_check(
     password: str,
     purpose: str,
     wrong_password_message: str = "Your password was not accepted.",  # noqa: S107 - a message
+    field: str = "password",
 ) -> None:
     """Return if `password` is `actor`'s and their step-up is not locked out.
 
@@ -49,7 +50,7 @@ def step_up_check(
     in a `service_entry_point`, which writes the failure events attached to the error
     after its transaction rolls back.
 
-    Raises NotPermitted, field "password": "step_up_locked" ("Too many attempts with
+    Raises NotPermitted, on `field`: "step_up_locked" ("Too many attempts with
     a wrong password: try again in 12 minutes.") while locked out, whatever the
     password; "password_incorrect" (`wrong_password_message`) for a wrong or empty one.
     """
@@ -68,11 +69,11 @@ def step_up_check(
         raise NotPermitted(
             f"Too many attempts with a wrong password: try again in {retry_in_words(wait)}.",
             code="step_up_locked",
-            field="password",
+            field=field,
         )
     if password and actor.check_password(password):
         return
-    exc = NotPermitted(wrong_password_message, code="password_incorrect", field="password")
+    exc = NotPermitted(wrong_password_message, code="password_incorrect", field=field)
     failures = len(recent) + 1
     refusal_attach(
         exc,

@@ -52,4 +52,5 @@ register(
     ("user.changed", "User changed"),
     ("user.roles_changed", "User roles changed"),
     ("user.password_changed", "User password set by an admin"),
+    ("user.own_password_changed", "User changed their own password"),
 )
