@@ -9,6 +9,7 @@ DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_filters",
     "django_celery_beat",
+    "axes",
     # The portal's apps, lowest layer first (docs/DEVELOPING.md "Layers").
     "opsportal.audit",
     "opsportal.accounts",
@@ -93,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: answers a sign-in refused by the lockout (below) with its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsportal.urls"
@@ -149,6 +153,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- Brute-force protection. Sign-in (django-axes): a username is locked out from one
+# address after OPSPORTAL_LOGIN_FAILURE_LIMIT wrong passwords in a row, for
+# OPSPORTAL_LOGIN_LOCKOUT_SECONDS after the last one, the right password included;
+# every lockout is audited (auth.locked_out). Step-up passwords (approve, reject, sign
+# off, complete a recovery) lock the same way per user (opsportal/accounts/step_up.py).
+OPSPORTAL_LOGIN_FAILURE_LIMIT = env_int("OPSPORTAL_LOGIN_FAILURE_LIMIT", 5)
+OPSPORTAL_LOGIN_LOCKOUT_SECONDS = env_int("OPSPORTAL_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+AUTHENTICATION_BACKENDS = [
+    "opsportal.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = OPSPORTAL_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=OPSPORTAL_LOGIN_LOCKOUT_SECONDS)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are on the audit trail already
+AXES_LOCKOUT_CALLABLE = "opsportal.accounts.views.lockout_response"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"

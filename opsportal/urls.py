@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from incidents.views import DashboardView
+from opsportal.accounts.views import PasswordChangeView
 from opsportal.health import health
 
 admin.site.site_header = "opsportal administration"
@@ -18,6 +19,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", PasswordChangeView.as_view(), name="password_change"),
     path("incidents/", include("incidents.urls")),
     path("drills/", include("drills.urls")),
     path("library/", include("opsportal.library.views")),

@@ -7,6 +7,10 @@ host=${1:-127.0.0.1}
 port=${2:-8000}
 py=.venv/bin/python
 
+# This checkout's .env (debug on, a generated secret key; git-ignored): manage.py reads
+# it, so the commands the docs show work in any shell (opsportal/local_env.py).
+$py -m opsportal.local_env
+
 $py manage.py migrate --no-input
 $py manage.py load_procedures
 $py manage.py seed_demo

@@ -226,6 +226,8 @@ def newcomer_env(tmp: Path) -> dict[str, str]:
         DJANGO_DEBUG="1",
         DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
         OPSPORTAL_MEDIA_ROOT=str(tmp / "media"),
+        # make run's .env (opsportal/local_env.py) goes to `tmp`, not the working tree.
+        OPSPORTAL_ENV_FILE=str(tmp / ".env"),
         PYTHONUNBUFFERED="1",  # the log is read while the server runs
     )
     return env

@@ -13,7 +13,13 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "opsportal.settings", **env},
+        # OPSPORTAL_ENV_FILE empty: no .env a `make run` may have left in the checkout.
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "opsportal.settings",
+            "OPSPORTAL_ENV_FILE": "",
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=120,

@@ -22,6 +22,9 @@ RISK_OFFICER = "risk_officer"
 AUDITOR = "auditor"
 ADMIN = "admin"
 ROLES = (OPERATOR, INCIDENT_COMMANDER, RISK_OFFICER, AUDITOR, ADMIN)
+# Granting one of these (or superuser status) is a four-eyes approval request
+# (accounts.services.user_roles_change_in_transaction; issue 14 item 5).
+PRIVILEGED_ROLES = (RISK_OFFICER, ADMIN)
 
 AUDITOR_EXTRA = ["audit.export_auditevent", "django_celery_beat.view_periodictask"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -31,4 +32,18 @@ def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> No
         event_type="auth.login_failed",
         obj=user,
         metadata={"username": username},
+    )
+
+
+@receiver(user_locked_out, dispatch_uid="opsportal.audit_locked_out")
+def _locked_out(sender: Any, request: Any, username: Any, ip_address: Any, **kwargs: Any) -> None:
+    # django-axes sends this outside its own transaction, for the attempt that reached
+    # the limit and for every attempt while locked out.
+    name = str(username or "")[:150]
+    user = get_user_model().objects.filter(username=name).first()
+    audit_record_standalone(
+        actor=None,
+        event_type="auth.locked_out",
+        obj=user,
+        metadata={"username": name, "ip": ip_address},
     )

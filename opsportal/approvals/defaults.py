@@ -23,6 +23,13 @@ DEFAULT_POLICIES = [
         "eligible_groups": ["risk_officer"],
         "expiry_seconds": 3600,
     },
+    {
+        "action": "role_grant",
+        "description": "Grant risk officer, admin or superuser: another admin approves.",
+        "approvals_required": 1,
+        "eligible_groups": ["admin"],
+        "expiry_seconds": 86400,
+    },
 ]
 
 

@@ -45,8 +45,12 @@ register(
     ("auth.login", "Signed in"),
     ("auth.login_failed", "Sign-in failed"),
     ("auth.logout", "Signed out"),
+    ("auth.locked_out", "Sign-in locked out after repeated wrong passwords"),
+    ("auth.step_up_failed", "Step-up password not accepted"),
+    ("auth.step_up_locked_out", "Step-up locked out after repeated wrong passwords"),
     ("user.created", "User created"),
     ("user.changed", "User changed"),
     ("user.roles_changed", "User roles changed"),
     ("user.password_changed", "User password set by an admin"),
+    ("user.own_password_changed", "User changed their own password"),
 )

@@ -50,3 +50,16 @@ class LiveTransitionForm(forms.Form):
 
     def attestations(self) -> dict[str, bool]:
         return {item.key: bool(self.cleaned_data.get(f"attest_{item.key}")) for item in self.items}
+
+
+class GateTokenIssueForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="Which engine holds it, e.g. engine-valr-1.", strip=True
+    )
+    environment = forms.ModelChoiceField(
+        queryset=Environment.objects.order_by("slug"),
+        to_field_name="slug",
+        required=False,
+        empty_label="All environments",
+        help_text="The only gate it may read; all environments for an order router.",
+    )

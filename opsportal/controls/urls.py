@@ -1,11 +1,17 @@
 from django.urls import path
 
-from opsportal.controls import views
+from opsportal.controls import token_views, views
 
 app_name = "controls"
 urlpatterns = [
     path("", views.EnvironmentListView.as_view(), name="list"),
     path("kill/", views.KillSwitchTriggerView.as_view(), name="trigger"),
+    path("gate-tokens/", token_views.GateTokenListView.as_view(), name="gate_tokens"),
+    path(
+        "gate-tokens/<int:pk>/revoke",
+        token_views.GateTokenRevokeView.as_view(),
+        name="gate_token_revoke",
+    ),
     path("<slug:slug>/", views.EnvironmentDetailView.as_view(), name="detail"),
     path("<slug:slug>/recover/", views.KillSwitchRecoverView.as_view(), name="recover"),
     path("<slug:slug>/go-live/", views.LiveTransitionRequestView.as_view(), name="go_live"),

@@ -30,6 +30,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from opsportal.accounts.step_up import step_up_check
 from opsportal.audit.services import audit_record, refusal_attach, service_entry_point
 from opsportal.core.errors import Conflict, DomainError, NotPermitted, ValidationFailed
 from opsportal.core.hashing import json_values, sha256_hex
@@ -174,8 +175,12 @@ def _sign(
     adapter = _adapter(target)
     # Lock the target: concurrent signers (and edits that void) serialise on it.
     target = type(target)._default_manager.select_for_update().get(pk=target.pk)
-    if not password or not actor.check_password(password):
-        raise NotPermitted("Password incorrect.", code="password_incorrect", field="password")
+    step_up_check(
+        actor=actor,
+        password=password,
+        purpose="signoff",
+        wrong_password_message="Password incorrect.",
+    )
     required = adapter.required_roles(target)
     if role not in required:
         raise ValidationFailed(

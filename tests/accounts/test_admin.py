@@ -32,7 +32,7 @@ def test_admin_creating_a_user_is_audited(admin_client, users):
 
 def test_admin_changing_a_users_roles_and_fields_is_audited(admin_client, users):
     target = users["operator2"]
-    risk_group = Group.objects.get(name="risk_officer")
+    risk_group = Group.objects.get(name="incident_commander")
 
     response = admin_client.post(
         f"/admin/accounts/user/{target.pk}/change/",
@@ -53,7 +53,10 @@ def test_admin_changing_a_users_roles_and_fields_is_audited(admin_client, users)
     assert changed.after["first_name"] == "Renamed"
     assert changed.before["first_name"] != "Renamed"
     roles = AuditEvent.objects.get(event_type="user.roles_changed", object_id=str(target.pk))
-    assert (roles.before, roles.after) == ({"roles": ["operator"]}, {"roles": ["risk_officer"]})
+    assert (roles.before, roles.after) == (
+        {"roles": ["operator"]},
+        {"roles": ["incident_commander"]},
+    )
 
 
 def test_admin_setting_a_password_is_audited_without_the_hash(admin_client, users):

@@ -150,3 +150,19 @@ def test_killswitch_unknown_environment_or_user(env, users):
         killswitch("status", "--env", "nope", "--as", "auditor")
     with pytest.raises(CommandError, match="No active user"):
         killswitch("status", "--env", "paper", "--as", "ghost")
+
+
+def test_killswitch_complete_recovery_locks_after_repeated_wrong_passwords(
+    env, users, library, kill, fast, password, monkeypatch, settings
+):
+    kill(env)
+    killswitch("recover", "--env", "paper", "--as", "operator1", "--reason", "fixed")
+    args = ("complete-recovery", "--env", "paper", "--as", "risk", "--password-stdin")
+    for _ in range(settings.OPSPORTAL_LOGIN_FAILURE_LIMIT):
+        with pytest.raises(CommandError):
+            killswitch(*args, stdin="wrong\n", monkeypatch=monkeypatch)
+
+    with pytest.raises(CommandError, match="Too many attempts with a wrong password: try again"):
+        killswitch(*args, stdin=password + "\n", monkeypatch=monkeypatch)
+
+    assert Environment.objects.get().kill_switch == "RECOVERING"

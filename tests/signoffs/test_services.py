@@ -315,3 +315,16 @@ def test_any_model_can_be_made_signable(db, users):
     target.refresh_from_db()
     assert target.last_name == "approved"
     assert sorted(s.role for s in svc.signoffs_for(target)) == ["author", "risk_officer"]
+
+
+def test_repeated_wrong_passwords_lock_signing_the_right_one_included(run, users, settings):
+    for _ in range(settings.OPSPORTAL_LOGIN_FAILURE_LIMIT):
+        with pytest.raises(NotPermitted):
+            sign(run, users["operator1"], "drill_lead", password="wrong")
+
+    with pytest.raises(NotPermitted) as exc:
+        sign(run, users["operator1"], "drill_lead")
+
+    assert (exc.value.code, exc.value.field) == ("step_up_locked", "password")
+    assert not Signoff.objects.exists()
+    assert AuditEvent.objects.filter(event_type="auth.step_up_locked_out").count() == 1

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from opsportal.accounts.step_up import step_up_check
 from opsportal.approvals.models import Approval, ApprovalRequest
 from opsportal.approvals.registry import get_action
 from opsportal.approvals.services._common import (
@@ -29,10 +30,7 @@ logger = logging.getLogger(__name__)
 def _check_password(actor: Any, password: str) -> None:
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise NotPermitted("Sign in to decide on approval requests.", code="not_authenticated")
-    if not password or not actor.check_password(password):
-        raise NotPermitted(
-            "Your password was not accepted.", code="password_incorrect", field="password"
-        )
+    step_up_check(actor=actor, password=password, purpose="approval")
 
 
 def _user_groups(user: Any) -> set[str]:
