@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,11 +36,23 @@ from opsportal.core.errors import NotFound, ValidationFailed
 PEOPLE_AUTH = [SessionAuthentication]
 
 
+class IncidentCursorPagination(CursorPagination):
+    """Keyset pages of 50, newest first: `{"next", "previous", "results"}`, where
+    `next` / `previous` are URLs carrying an opaque `cursor`. A deep page costs what
+    the first does (index `incident_list_order`); there is no total count."""
+
+    page_size = 50
+    ordering = ("-detected_at", "-id")
+
+
 class IncidentListApi(ListAPIView):
-    """GET: incidents, newest first; filters `q`, `state` (open|finished), `status`,
-    `severity`. POST: open an incident (201)."""
+    """GET: incidents, newest first, in cursor pages (`next` / `previous` links);
+    filters `q` (a whole reference `INC-YYYYMMDD-NNN` finds that incident, other text
+    searches reference, title, summary and affected systems), `state`
+    (open|finished), `status`, `severity`. POST: open an incident (201)."""
 
     authentication_classes = PEOPLE_AUTH
+    pagination_class = IncidentCursorPagination
 
     serializer_class = IncidentOut
 
@@ -50,7 +63,7 @@ class IncidentListApi(ListAPIView):
         )
 
     def get_queryset(self) -> Any:
-        queryset = selectors.incidents_for(self.request.user).order_by("-detected_at", "-id")
+        queryset = selectors.incidents_for(self.request.user)
         filterset = IncidentFilter(self.request.query_params, queryset=queryset)
         if not filterset.is_valid():
             field, errors = next(iter(filterset.errors.items()))

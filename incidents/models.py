@@ -176,6 +176,10 @@ class Incident(FSMModelMixin, models.Model):
             models.Index(fields=["status", "severity"]),
             models.Index(fields=["status", "ack_due_at"]),
             models.Index(fields=["status", "next_update_due_at"]),
+            # The list's keyset pagination walks (detected_at, id) newest first
+            # (selectors.incident_page). Text search has PostgreSQL-only trigram
+            # indexes, made by migration 0003 outside the model state.
+            models.Index(fields=["-detected_at", "-id"], name="incident_list_order"),
         ]
         permissions = [
             ("acknowledge_incident", "Can acknowledge an incident"),

@@ -1,9 +1,11 @@
-"""Reads for incidents: access helpers, the dashboard, the detail page."""
+"""Reads for incidents: access helpers, the list's keyset pages, the dashboard, the
+detail page."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -65,6 +67,85 @@ def open_incidents_for_environment(
     `severities`. The go-live precondition asks for `("SEV1", "SEV2")`."""
     return Incident.objects.filter(
         environment=environment, status__in=OPEN_STATUSES, severity__in=severities
+    )
+
+
+# --- the list: keyset pages ----------------------------------------------------------
+#
+# The list is ordered newest first by (detected_at, id), and a page is found from the
+# last row the reader saw, not by counting rows from the top: page 3,900 costs what
+# page 1 costs (index `incident_list_order`). A cursor is `<detected_at as whole
+# microseconds since 1970 UTC>_<id>`; anything else is ignored (the first page).
+
+LIST_COUNT_LIMIT = 1000  # the list counts matches up to this many, then says "more than"
+_CURSOR_RE = re.compile(r"(\d{1,17})_(\d{1,18})")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def incident_cursor(incident: Incident) -> str:
+    """The keyset cursor of `incident`'s place in the list."""
+    micros = (incident.detected_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}_{incident.pk}"
+
+
+def _cursor_position(cursor: str | None) -> tuple[datetime, int] | None:
+    match = _CURSOR_RE.fullmatch(cursor or "")
+    if match is None:
+        return None
+    return _EPOCH + timedelta(microseconds=int(match[1])), int(match[2])
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    incidents: list[Incident]  # newest first, at most `size`
+    newer: str | None  # cursor for `before=`: the page of newer incidents, if any
+    older: str | None  # cursor for `after=`: the page of older incidents, if any
+    total: int  # matching incidents, counted up to LIST_COUNT_LIMIT
+    total_capped: bool  # True when there are more than LIST_COUNT_LIMIT
+    first: bool  # True on the newest page
+
+
+def incident_page(
+    queryset: QuerySet[Incident],
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    size: int = 25,
+) -> IncidentPage:
+    """One page of `queryset` (already filtered) newest first, in two queries: the
+    rows (size + 1, to know whether there is a next page) and a count bounded at
+    LIST_COUNT_LIMIT. `after`: the cursor of the last row of the previous (newer)
+    page; `before`: the cursor of the first row of the next (older) page. A malformed
+    cursor is ignored (first page); no rows after a cursor is an empty page."""
+    total = queryset[: LIST_COUNT_LIMIT + 1].count()
+    after_at, before_at = _cursor_position(after), _cursor_position(before)
+    if after_at is not None:
+        at, pk = after_at
+        # `detected_at <= at` is redundant with the OR but lets the index seek to it.
+        rows = list(
+            queryset.filter(detected_at__lte=at)
+            .filter(Q(detected_at__lt=at) | Q(detected_at=at, id__lt=pk))
+            .order_by("-detected_at", "-id")[: size + 1]
+        )
+        has_older, has_newer, page = len(rows) > size, True, rows[:size]
+    elif before_at is not None:
+        at, pk = before_at
+        rows = list(
+            queryset.filter(detected_at__gte=at)
+            .filter(Q(detected_at__gt=at) | Q(detected_at=at, id__gt=pk))
+            .order_by("detected_at", "id")[: size + 1]
+        )
+        has_newer, has_older, page = len(rows) > size, True, rows[:size][::-1]
+    else:
+        rows = list(queryset.order_by("-detected_at", "-id")[: size + 1])
+        has_newer, has_older, page = False, len(rows) > size, rows[:size]
+    return IncidentPage(
+        incidents=page,
+        newer=incident_cursor(page[0]) if page and has_newer else None,
+        older=incident_cursor(page[-1]) if page and has_older else None,
+        total=min(total, LIST_COUNT_LIMIT),
+        total_capped=total > LIST_COUNT_LIMIT,
+        first=not has_newer,
     )
 
 

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -35,6 +34,9 @@ from opsportal.library.models import ProcedureVersion
 
 VIEW = "incidents.view_incident"
 PAGE_SIZE = 25
+# The list's paging parameters: not filters, dropped from the links' query string.
+# (`page` is the page number the list used before keyset pages: ignored.)
+PAGING_PARAMS = ("after", "before", "page")
 
 
 def playbook_choices() -> list[tuple[str, str]]:
@@ -76,24 +78,32 @@ class DashboardView(PortalPermissionMixin, TemplateView):
 
 
 class IncidentListView(PortalPermissionMixin, TemplateView):
+    """`/incidents/`: filters and search (IncidentFilter), newest first, in keyset
+    pages (`?after=` / `?before=` cursors, selectors.incident_page): a deep page costs
+    what the first does."""
+
     permission_required = VIEW
     template_name = "incidents/incident_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        queryset = selectors.incidents_for(self.request.user).order_by("-detected_at", "-id")
-        filterset = IncidentFilter(self.request.GET or None, queryset=queryset)
+        queryset = selectors.incidents_for(self.request.user)
+        params = {k: v for k, v in self.request.GET.items() if k not in PAGING_PARAMS and v}
+        filterset = IncidentFilter(params or None, queryset=queryset)
         # An invalid filter value shows its error and no rows, never a 500.
         rows = filterset.qs if filterset.is_bound else queryset
         if filterset.is_bound and not filterset.is_valid():
             rows = queryset.none()
-        paginator = Paginator(rows, PAGE_SIZE)
-        page = paginator.get_page(self.request.GET.get("page"))
-        params = {k: v for k, v in self.request.GET.items() if k != "page" and v}
+        page = selectors.incident_page(
+            rows,
+            after=self.request.GET.get("after"),
+            before=self.request.GET.get("before"),
+            size=PAGE_SIZE,
+        )
         context.update(
             filter=filterset,
-            page_obj=page,
-            incidents=page.object_list,
+            page=page,
+            incidents=page.incidents,
             query_string=urlencode(params),
         )
         return context

@@ -15,7 +15,7 @@ def test_incident_list_api_filters_and_paginates(client_for):
 
     body = client_for("auditor").get("/api/v1/incidents/?state=open").json()
 
-    assert body["count"] == 1
+    assert (len(body["results"]), body["next"]) == (1, None)
     assert body["results"][0]["reference"] == "INC-A"
     assert body["results"][0]["severity_alias"] == "P0"
 
@@ -113,4 +113,4 @@ def test_incident_list_api_query_count(client_for, django_assert_max_num_queries
     with django_assert_max_num_queries(8):
         response = client.get("/api/v1/incidents/")
 
-    assert response.json()["count"] == 200
+    assert len(response.json()["results"]) == 50
