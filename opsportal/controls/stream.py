@@ -279,7 +279,8 @@ async def gate_stream(request: HttpRequest, slug: str) -> HttpResponseBase:
     digest = services.hash_token(raw or "")
     try:
         read = await _read_async(slug, digest)
-    except DatabaseError:
+    except DatabaseError as exc:
+        _log_unavailable(slug, exc)
         return _gate_response(selectors.halt(selectors.REASON_STATE_UNAVAILABLE), 503)
     refused = _refusal(read, raw)
     if refused is not None:
@@ -316,6 +317,13 @@ async def gate_stream(request: HttpRequest, slug: str) -> HttpResponseBase:
     # client goes away before the first event.
     response._resource_closers.append(close)  # type: ignore[attr-defined]  # Django-internal, unstubbed
     return _stream_headers(response)
+
+
+def _log_unavailable(slug: str, exc: Exception) -> None:
+    logger.error(
+        "gate.state_unavailable",
+        extra={"environment": slug, "error": f"{type(exc).__name__}: {exc}"[:500]},
+    )
 
 
 def _refusal(read: selectors.GateRead, raw: str | None) -> HttpResponse | None:
@@ -412,7 +420,8 @@ def _polled_stream(request: HttpRequest, slug: str) -> HttpResponseBase:
     digest = services.hash_token(raw or "")
     try:
         read = _gate_read(slug, digest)
-    except DatabaseError:
+    except DatabaseError as exc:
+        _log_unavailable(slug, exc)
         with contextlib.suppress(DatabaseError):
             connections[DEFAULT_DB_ALIAS].close()
         return _gate_response(selectors.halt(selectors.REASON_STATE_UNAVAILABLE), 503)
