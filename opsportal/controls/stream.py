@@ -44,6 +44,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -139,9 +140,16 @@ def _too_many() -> HttpResponse:
 
 # --- the listener ---
 
-# What a subscription's queue receives: a gate state (dict) or this, when the
-# listener lost its connection.
+# What a subscription's queue receives: a `Pushed` change, or this when the listener
+# lost its connection.
 LISTENER_LOST = object()
+
+
+@dataclass(frozen=True)
+class Pushed:
+    state: dict[str, Any]  # the notification's payload (push.gate_payload)
+    decision: selectors.GateDecision
+    text: str  # the SSE event, encoded once for every stream
 
 
 class GateListener:
@@ -213,8 +221,14 @@ class GateListener:
         except (ValueError, KeyError, TypeError):
             logger.error("gate.notification_unreadable", extra={"payload": payload[:200]})
             return
-        for queue in self._subscribers.get(slug, ()):
-            queue.put_nowait(state)
+        queues = self._subscribers.get(slug)
+        if not queues:
+            return
+        # Decided and encoded once for every stream of the environment.
+        decision = selectors.decide(state)
+        pushed = Pushed(state=state, decision=decision, text=_sse(decision))
+        for queue in queues:
+            queue.put_nowait(pushed)
 
 
 def _listener_params() -> dict[str, Any]:
@@ -379,12 +393,11 @@ async def _pushed_events(
             if item is LISTENER_LOST:
                 yield _sse(selectors.halt(selectors.REASON_STATE_UNAVAILABLE))
                 return
-            if item is not None:  # pushed: decide from the notification, no query
-                if item["version"] >= state["version"]:
-                    state = item
-                    decision = selectors.decide(state)
-                    yield _sse(decision)
-                    sent_key, sent_at = _key(decision), time.monotonic()
+            if item is not None:  # pushed: decided from the notification, no query
+                if item.state["version"] >= state["version"]:
+                    state = item.state
+                    yield item.text
+                    sent_key, sent_at = _key(item.decision), time.monotonic()
                 continue
             if time.monotonic() >= deadline:
                 return
