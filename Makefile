@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed
 # in-memory SQLite database (nothing to connect to, no file left behind) and no Redis.
 CHECK_ENV := DJANGO_DEBUG=1 DATABASE_URL=sqlite://:memory: REDIS_URL=
 
-.PHONY: run test install check lint services clean
+.PHONY: run serve test install check lint services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,18 @@ install: $(STAMP)
 
 run: install
 	DJANGO_DEBUG=1 ./scripts/run-portal.sh $(HOST) $(PORT)
+
+# The production topology (README "Running in production"): gunicorn gthread on
+# HOST:PORT and the uvicorn gate-stream server on HOST:STREAM_PORT, against
+# DATABASE_URL (PostgreSQL) and REDIS_URL. Plain HTTP locally, so the HTTPS redirect
+# and secure cookies are off unless set.
+STREAM_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
+serve: install
+	@test -n "$$DATABASE_URL" || { echo "make serve: set DATABASE_URL=postgres://..."; exit 2; }
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY"; exit 2; }
+	DJANGO_SECURE_SSL_REDIRECT=$${DJANGO_SECURE_SSL_REDIRECT:-0} \
+	DJANGO_SECURE_COOKIES=$${DJANGO_SECURE_COOKIES:-0} \
+	./scripts/serve.sh $(HOST) $(PORT) $(STREAM_PORT)
 
 services:
 	./scripts/ensure-test-deps.sh

@@ -284,6 +284,13 @@ OPSPORTAL_GATE_LEASE_SECONDS = env_int("OPSPORTAL_GATE_LEASE_SECONDS", 5)
 OPSPORTAL_GATE_PREPARED = env_bool("OPSPORTAL_GATE_PREPARED", default=True)
 # Lifetime of one gate event stream (SSE) before the engine reconnects.
 OPSPORTAL_GATE_STREAM_SECONDS = env_int("OPSPORTAL_GATE_STREAM_SECONDS", 300)
+# Open gate streams allowed per stream-server process (the production topology runs
+# one, so this is the global limit) and per gate token; beyond, 429 + Retry-After.
+OPSPORTAL_GATE_STREAM_MAX = env_int("OPSPORTAL_GATE_STREAM_MAX", 1000)
+OPSPORTAL_GATE_STREAM_MAX_PER_TOKEN = env_int("OPSPORTAL_GATE_STREAM_MAX_PER_TOKEN", 8)
+# Where the ASGI stream server answers (e.g. http://127.0.0.1:8001). Set, the WSGI
+# server redirects streams there (307) instead of holding a worker thread per stream.
+OPSPORTAL_GATE_STREAM_URL = os.environ.get("OPSPORTAL_GATE_STREAM_URL", "")
 
 LOGGING = {
     "version": 1,

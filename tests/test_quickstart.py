@@ -327,3 +327,61 @@ def test_quickstart_gate_stream_sends_the_gate_decision(portal):
         read["decision"],
         read["version"],
     )
+
+
+@pytest.fixture(scope="module")
+def stream_server(portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The ASGI stream server of the production topology (uvicorn, as scripts/serve.sh
+    runs it) on the quick start's SQLite file: no NOTIFY there, so it polls."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("stream") / "uvicorn.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/uvicorn"),
+                "opsportal.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=portal.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_serving(server, url, log)
+        yield url
+    finally:
+        _stop(server)
+
+
+def test_quickstart_asgi_stream_on_sqlite_sends_a_trigger_within_the_poll(portal, stream_server):
+    token = portal.manage("issue_gate_token", "--env", "valr-live", "--name", "asgi").strip()
+    request = urllib.request.Request(stream_server + "/api/v1/environments/valr-live/gate/stream")
+    request.add_header("Authorization", f"Bearer {token}")
+    with _opener().open(request, timeout=HTTP_TIMEOUT) as response:
+        events = _gate_events(response)
+        first = next(events)
+        portal.manage("killswitch", "trigger", "--env", "valr-live", "--as", "operator1")
+        triggered_at = time.monotonic()
+        # Refresh events (every half lease) sent before the commit may come first.
+        halted = next(e for e in events if e["decision"] != "ALLOW")
+        waited = time.monotonic() - triggered_at
+
+    assert (first["decision"], halted["decision"]) == ("ALLOW", "HALT")
+    assert waited < 2.5  # a poll (1 s) after the commit, before the half-lease refresh
+
+
+def _gate_events(response: Any) -> Iterator[dict[str, Any]]:
+    """Each `event: gate` payload of an open stream (reads bounded by HTTP_TIMEOUT)."""
+    event = ""
+    for raw in response:
+        line = raw.decode().rstrip("\n")
+        if line.startswith("event: "):
+            event = line.removeprefix("event: ")
+        elif line.startswith("data: ") and event == "gate":
+            yield json.loads(line[6:])

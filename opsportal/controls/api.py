@@ -12,15 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import time
-from collections.abc import Iterator
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.http.response import HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -109,76 +105,6 @@ def gate(request: HttpRequest, slug: str) -> HttpResponse:
         except DatabaseError:
             logger.warning("gate.last_used_update_failed", extra={"token": read.token_id})
     return _gate_response(decision, 200)
-
-
-# Server-sent events: how often the stream re-reads the row, and how long one stream
-# lasts before the engine reconnects (EventSource does so by itself, after `retry`).
-STREAM_POLL_SECONDS = 0.1
-STREAM_RETRY_MS = 1000
-
-
-def _sse(decision: selectors.GateDecision) -> str:
-    return f"event: gate\nid: {decision.version or 0}\ndata: {json.dumps(decision.as_dict())}\n\n"
-
-
-@login_not_required
-@require_GET
-def gate_stream(request: HttpRequest, slug: str) -> HttpResponseBase:
-    """`GET /api/v1/environments/<slug>/gate/stream`: the gate as server-sent events.
-
-    Same token and answers as `gate` (401/404/503 HALT as JSON before the stream
-    starts). Then an `event: gate` with the decision at once, again within
-    STREAM_POLL_SECONDS of any change, and again every half lease even without a
-    change (so `valid_until` never lapses while the stream is healthy). If the state
-    becomes unreadable or the token is revoked, a final HALT event ends the stream.
-    A stream lasts OPSPORTAL_GATE_STREAM_SECONDS (default 300); clients reconnect.
-    """
-    raw = bearer_token(request.META.get("HTTP_AUTHORIZATION", ""))
-    digest = services.hash_token(raw or "")
-    try:
-        read = _gate_read(slug, digest)
-    except DatabaseError:
-        with contextlib.suppress(DatabaseError):
-            connection.close()
-        return _gate_response(selectors.halt(selectors.REASON_STATE_UNAVAILABLE), 503)
-    if read.state is None:
-        return _gate_response(selectors.halt(selectors.REASON_UNKNOWN_ENVIRONMENT), 404)
-    if raw is None or read.token_id is None:
-        return _gate_response(selectors.halt("HALT_UNAUTHENTICATED"), 401)
-    seconds = float(getattr(settings, "OPSPORTAL_GATE_STREAM_SECONDS", 300))
-    refresh = settings.OPSPORTAL_GATE_LEASE_SECONDS / 2
-
-    def events() -> Iterator[str]:
-        yield f"retry: {STREAM_RETRY_MS}\n\n"
-        deadline = time.monotonic() + seconds
-        last_key: tuple | None = None
-        last_sent = 0.0
-        current = read
-        while True:
-            if current.state is None or current.token_id is None:
-                yield _sse(selectors.halt("HALT_UNAUTHENTICATED"))
-                return
-            decision = selectors.decide(current.state)
-            key = (decision.decision, decision.reason_code, decision.version)
-            now = time.monotonic()
-            if key != last_key or now - last_sent >= refresh:
-                yield _sse(decision)
-                last_key, last_sent = key, now
-            if now >= deadline:
-                return
-            time.sleep(STREAM_POLL_SECONDS)
-            try:
-                current = _gate_read(slug, digest)
-            except DatabaseError:
-                with contextlib.suppress(DatabaseError):
-                    connection.close()
-                yield _sse(selectors.halt(selectors.REASON_STATE_UNAVAILABLE))
-                return
-
-    response = StreamingHttpResponse(events(), content_type="text/event-stream")
-    response["Cache-Control"] = "no-store"
-    response["X-Accel-Buffering"] = "no"  # no proxy buffering of the stream
-    return response
 
 
 def _status_payload(env: Any) -> dict[str, Any]:

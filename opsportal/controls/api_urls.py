@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opsportal.controls import api
+from opsportal.controls import api, stream
 
 urlpatterns = [
     path("environments/", api.EnvironmentListApi.as_view(), name="controls-api-list"),
@@ -8,7 +8,9 @@ urlpatterns = [
         "environments/<slug:slug>/", api.EnvironmentStatusApi.as_view(), name="controls-api-status"
     ),
     path("environments/<slug:slug>/gate", api.gate, name="controls-api-gate"),
-    path("environments/<slug:slug>/gate/stream", api.gate_stream, name="controls-api-gate-stream"),
+    path(
+        "environments/<slug:slug>/gate/stream", stream.gate_stream, name="controls-api-gate-stream"
+    ),
     path(
         "environments/<slug:slug>/history",
         api.EnvironmentHistoryApi.as_view(),

@@ -3,6 +3,8 @@ import threading
 
 import pytest
 from django.core.management import call_command
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 
 from opsportal.controls import services
@@ -305,3 +307,57 @@ def test_gate_through_django_cursor_when_prepared_statements_are_off(
 
     assert gate(client, "paper", token).json()["decision"] == "HALT"
     assert gate(client, "nope", token).status_code == 404
+
+
+def _close(response):
+    """Close a stream as a WSGI server does (the test client's own way: without
+    closing the test's database connection, which `request_finished` would)."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
+def _stream(client, raw):
+    return client.get("/api/v1/environments/paper/gate/stream", HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def test_gate_stream_beyond_the_per_token_limit_is_429_with_retry_after(
+    client, env, token, settings
+):
+    settings.OPSPORTAL_GATE_STREAM_MAX_PER_TOKEN = 2
+    open_streams = [_stream(client, token), _stream(client, token)]
+
+    refused = _stream(client, token)
+    for response in open_streams:
+        _close(response)
+
+    assert (refused.status_code, refused["Retry-After"]) == (429, "5")
+    assert (refused.json()["decision"], refused.json()["error"]["code"]) == (
+        "HALT",
+        "too_many_streams",
+    )
+
+
+def test_gate_stream_beyond_the_global_limit_is_429_whatever_the_token(
+    client, env, token, users, settings
+):
+    settings.OPSPORTAL_GATE_STREAM_MAX = 1
+    _, other = services.gate_token_issue(name="engine-2", environment=env, actor=users["admin"])
+    first = _stream(client, token)
+
+    refused = _stream(client, other)
+    _close(first)
+
+    assert refused.status_code == 429
+
+
+def test_gate_stream_closed_frees_its_place(client, env, token, settings):
+    settings.OPSPORTAL_GATE_STREAM_MAX_PER_TOKEN = 1
+    _close(_stream(client, token))
+
+    again = _stream(client, token)
+    _close(again)
+
+    assert again.status_code == 200

@@ -22,6 +22,7 @@ from opsportal.audit.services import (
 )
 from opsportal.controls import hooks
 from opsportal.controls.models import Environment, KillSwitchEvent, ReasonCode
+from opsportal.controls.push import gate_change_publish_in_transaction
 from opsportal.controls.selectors import cooldown_remaining_seconds
 from opsportal.controls.services._common import (
     link_incident,
@@ -92,6 +93,7 @@ def kill_switch_trigger(
                     "version",
                 ]
             )
+            gate_change_publish_in_transaction(environment=env)
             if pending_resume is not None:
                 _cancel_resume_request(pending_resume, env=env)
         event = KillSwitchEvent.objects.create(
@@ -209,6 +211,7 @@ def kill_switch_recover_in_transaction(*, environment: Environment, actor: Any, 
         env.start_recovery()
         env.version += 1
         env.save(update_fields=["kill_switch", "version"])
+        gate_change_publish_in_transaction(environment=env)
         assert env.killed_at is not None  # KILLED always has its time (set with the kill)
         request = approval_request_create_in_transaction(
             action=ACTION_KILL_SWITCH_RESUME,
@@ -293,6 +296,7 @@ def kill_switch_recovery_complete_in_transaction(
             env.last_verified_at = now
             fields.append("last_verified_at")
         env.save(update_fields=fields)
+        gate_change_publish_in_transaction(environment=env)
         incident_id = last_trigger.incident_id if last_trigger else None
         event = KillSwitchEvent.objects.create(
             environment=env,

@@ -14,6 +14,7 @@ from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.controls import hooks
 from opsportal.controls.models import Environment, ModeChange
 from opsportal.controls.preconditions import PRE_LIVE_PROCEDURE, pre_live_checklist_items
+from opsportal.controls.push import gate_change_publish_in_transaction
 from opsportal.controls.services._common import (
     link_incident,
     locked,
@@ -81,6 +82,7 @@ def mode_go_live_in_transaction(
         env.dry_run_since = None
         env.version += 1
         env.save(update_fields=["mode", "mode_changed_at", "dry_run_since", "version"])
+        gate_change_publish_in_transaction(environment=env)
         change = ModeChange.objects.create(
             environment=env,
             occurred_at=now,
@@ -151,6 +153,7 @@ def mode_rollback(
                 "version",
             ]
         )
+        gate_change_publish_in_transaction(environment=env)
         change = ModeChange.objects.create(
             environment=env,
             occurred_at=now,

@@ -1,0 +1,485 @@
+"""The gate as server-sent events, pushed: `GET /api/v1/environments/<slug>/gate/stream`.
+
+Why this module exists (issue 9): a stream that holds a server thread and polls the
+database starves the pool that serves the kill switch, the polled gate and /health.
+Here a stream is a coroutine on the stream server's event loop (an ASGI server,
+uvicorn: README "Running in production", docs/controls.md "Gate stream"):
+
+- **Pushed.** Every gate-state change is published with `pg_notify` from its own
+  transaction (`opsportal.controls.push`). One `GateListener` per server process
+  holds one PostgreSQL connection in `LISTEN` and hands each notification's state to
+  every open stream of that environment at once; each stream decides
+  (`selectors.decide`) and sends. No query per stream per change.
+- **Lease refresh.** Every half lease (`OPSPORTAL_GATE_LEASE_SECONDS / 2`) a stream
+  re-reads its environment and token with the gate's own query (in the event loop's
+  default thread pool: a handful of threads and connections per process, whatever
+  the number of streams) and sends the decision, so `valid_until` never lapses
+  while the stream is healthy, a missed notification is corrected, and a revoked
+  token's stream ends (HALT_UNAUTHENTICATED) within a lease.
+- **Fail closed.** If the listener loses its connection, every stream of the process
+  sends HALT (HALT_STATE_UNAVAILABLE) and closes; engines reconnect, and the next
+  stream starts a new listener (or is answered 503 HALT if it cannot).
+- **Bounded.** At most OPSPORTAL_GATE_STREAM_MAX streams per server process and
+  OPSPORTAL_GATE_STREAM_MAX_PER_TOKEN per gate token; beyond, 429 with
+  `Retry-After` (`StreamLimits`). The production topology runs one stream process,
+  so the process limit is the global one.
+
+Other servers:
+
+- **SQLite** (`make run`) has no NOTIFY: the stream polls every
+  STREAM_POLL_SECONDS_PORTABLE seconds instead (same events, same limits).
+- **Under WSGI** (gunicorn gthread, runserver) a stream would hold a worker thread
+  for its whole life. With OPSPORTAL_GATE_STREAM_URL set (the production topology,
+  `make serve`), the WSGI server answers 307 to the stream server. Without it (`make
+  run`, the test client) it serves the stream itself, polling in its thread: the
+  embedded default needs no second server, and the limits still bound it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.core.handlers.asgi import ASGIRequest
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.views.decorators.http import require_GET
+
+from opsportal.controls import selectors, services
+from opsportal.controls.api import _gate_read, _gate_response
+from opsportal.controls.authentication import bearer_token
+from opsportal.controls.push import GATE_CHANNEL
+
+logger = logging.getLogger(__name__)
+
+# SSE `retry:` (ms): how long EventSource waits before reconnecting.
+STREAM_RETRY_MS = 1000
+# Seconds between reads where no NOTIFY exists (SQLite) or under WSGI.
+STREAM_POLL_SECONDS_PORTABLE = 1.0
+# The listener's connection shows up in pg_stat_activity under this name.
+LISTENER_APPLICATION_NAME = "opsportal-gate-listener"
+REASON_UNAUTHENTICATED = "HALT_UNAUTHENTICATED"
+
+
+def _sse(decision: selectors.GateDecision) -> str:
+    return f"event: gate\nid: {decision.version or 0}\ndata: {json.dumps(decision.as_dict())}\n\n"
+
+
+# --- limits ---
+
+
+class StreamLimits:
+    """Open streams of this process, in total and per gate token. Thread-safe: the
+    ASGI streams run on one event loop, the WSGI fallback's in worker threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._total = 0
+        self._per_token: dict[int, int] = {}
+
+    def acquire(self, token_id: int) -> Callable[[], None] | None:
+        """A release function (idempotent) when a stream of `token_id` may open;
+        None when a limit is reached."""
+        with self._lock:
+            per_token = self._per_token.get(token_id, 0)
+            if (
+                self._total >= settings.OPSPORTAL_GATE_STREAM_MAX
+                or per_token >= settings.OPSPORTAL_GATE_STREAM_MAX_PER_TOKEN
+            ):
+                return None
+            self._total += 1
+            self._per_token[token_id] = per_token + 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            with self._lock:
+                if released:
+                    return
+                released = True
+                self._total -= 1
+                left = self._per_token[token_id] - 1
+                if left:
+                    self._per_token[token_id] = left
+                else:
+                    del self._per_token[token_id]
+
+        return release
+
+    def open_streams(self) -> int:
+        return self._total
+
+
+LIMITS = StreamLimits()
+
+
+def _too_many() -> HttpResponse:
+    response = _gate_response(
+        selectors.halt("HALT_TOO_MANY_STREAMS"),
+        429,
+        error={
+            "code": "too_many_streams",
+            "message": "Too many open gate streams; retry later or read the polled gate.",
+        },
+    )
+    response["Retry-After"] = str(settings.OPSPORTAL_GATE_LEASE_SECONDS)
+    return response
+
+
+# --- the listener ---
+
+# What a subscription's queue receives: a `Pushed` change, or this when the listener
+# lost its connection.
+LISTENER_LOST = object()
+
+
+@dataclass(frozen=True)
+class Pushed:
+    state: dict[str, Any]  # the notification's payload (push.gate_payload)
+    decision: selectors.GateDecision
+    text: str  # the SSE event, encoded once for every stream
+
+
+class GateListener:
+    """One PostgreSQL connection in LISTEN per server process (per event loop),
+    fanning every notification out to the open streams of its environment."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue[Any]]] = {}
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def subscribe(self, slug: str) -> asyncio.Queue[Any]:
+        """A queue that receives every published state of `slug`, or LISTENER_LOST.
+        Starts the listener if needed. Raises psycopg.OperationalError when the
+        database cannot be reached (the caller answers 503 HALT)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new loop (tests, reloads): start afresh there
+            self._loop, self._lock, self._task, self._conn = loop, asyncio.Lock(), None, None
+            self._subscribers = {}
+        assert self._lock is not None  # noqa: S101 - set with the loop just above
+        async with self._lock:
+            if not self.running:
+                await self._start()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._subscribers.setdefault(slug, set()).add(queue)
+        return queue
+
+    def unsubscribe(self, slug: str, queue: asyncio.Queue[Any]) -> None:
+        queues = self._subscribers.get(slug)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self._subscribers[slug]
+
+    async def _start(self) -> None:
+        conn = await psycopg.AsyncConnection.connect(**_listener_params(), autocommit=True)
+        await conn.execute(f"LISTEN {GATE_CHANNEL}")
+        self._conn = conn
+        self._task = asyncio.get_running_loop().create_task(self._run(conn))
+        logger.info("gate.listener_started", extra={"pid": conn.info.backend_pid})
+
+    async def _run(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        error = "notifications ended"
+        try:
+            async for notify in conn.notifies():
+                self._fan_out(notify.payload)
+        except psycopg.Error as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        finally:
+            # Fail closed: every stream of this process sends HALT and closes.
+            lost = [q for queues in self._subscribers.values() for q in queues]
+            self._subscribers = {}
+            for queue in lost:
+                queue.put_nowait(LISTENER_LOST)
+            logger.error("gate.listener_lost", extra={"streams": len(lost), "error": error})
+            with contextlib.suppress(psycopg.Error):
+                await conn.close()
+
+    def _fan_out(self, payload: str) -> None:
+        try:
+            state = json.loads(payload)
+            slug = state["slug"]
+        except (ValueError, KeyError, TypeError):
+            logger.error("gate.notification_unreadable", extra={"payload": payload[:200]})
+            return
+        queues = self._subscribers.get(slug)
+        if not queues:
+            return
+        # Decided and encoded once for every stream of the environment.
+        decision = selectors.decide(state)
+        pushed = Pushed(state=state, decision=decision, text=_sse(decision))
+        for queue in queues:
+            queue.put_nowait(pushed)
+
+
+def _listener_params() -> dict[str, Any]:
+    """psycopg connection arguments for the default database (its settings)."""
+    db = connections[DEFAULT_DB_ALIAS].settings_dict
+    params: dict[str, Any] = {
+        "dbname": db["NAME"],
+        "user": db.get("USER") or None,
+        "password": db.get("PASSWORD") or None,
+        "host": db.get("HOST") or None,
+        "port": db.get("PORT") or None,
+        "application_name": LISTENER_APPLICATION_NAME,
+    }
+    options = db.get("OPTIONS", {})
+    for key in ("connect_timeout", "sslmode", "sslrootcert", "sslcert", "sslkey"):
+        if key in options:
+            params[key] = options[key]
+    return {k: v for k, v in params.items() if v is not None}
+
+
+LISTENER = GateListener()
+
+
+# --- the view ---
+
+
+def _read(slug: str, digest: str) -> selectors.GateRead:
+    """The gate's query from a thread of the event loop's pool (its own connection,
+    reused; `_gate_read` reconnects once when a reused one broke)."""
+    return _gate_read(slug, digest)
+
+
+_read_async = sync_to_async(_read, thread_sensitive=False)
+
+
+@login_not_required
+@require_GET
+async def gate_stream(request: HttpRequest, slug: str) -> HttpResponseBase:
+    """`GET /api/v1/environments/<slug>/gate/stream` (`Authorization: Bearer <gate
+    token>`): the gate as server-sent events.
+
+    Before the stream, as JSON HALT: 401 without a valid token for this environment,
+    404 for an unknown environment, 503 when the state cannot be read (or, on
+    PostgreSQL, the listener cannot connect), 429 with `Retry-After` beyond the
+    stream limits. Then `retry: 1000` and an `event: gate` (`id:` the version, data:
+    the gate read's JSON) at once, on every change (pushed; within
+    STREAM_POLL_SECONDS_PORTABLE on SQLite) and every half lease; a final HALT event
+    ends the stream when the token is revoked (HALT_UNAUTHENTICATED), the state
+    becomes unreadable or the listener is lost (HALT_STATE_UNAVAILABLE). A stream
+    lasts OPSPORTAL_GATE_STREAM_SECONDS; clients reconnect.
+    """
+    if not isinstance(request, ASGIRequest):
+        stream_url = settings.OPSPORTAL_GATE_STREAM_URL
+        if stream_url:
+            # 307: the client repeats the same GET, Authorization header included.
+            redirect = HttpResponse(status=307)
+            redirect["Location"] = stream_url.rstrip("/") + request.get_full_path()
+            return redirect
+        # Thread-sensitive: runs in the WSGI worker's thread, on its connection.
+        return await sync_to_async(_polled_stream)(request, slug)
+    raw = bearer_token(request.META.get("HTTP_AUTHORIZATION", ""))
+    digest = services.hash_token(raw or "")
+    try:
+        read = await _read_async(slug, digest)
+    except DatabaseError as exc:
+        _log_unavailable(slug, exc)
+        return _gate_response(selectors.halt(selectors.REASON_STATE_UNAVAILABLE), 503)
+    refused = _refusal(read, raw)
+    if refused is not None:
+        return refused
+    assert read.token_id is not None  # noqa: S101 - _refusal answered otherwise
+    release = LIMITS.acquire(read.token_id)
+    if release is None:
+        return _too_many()
+    queue: asyncio.Queue[Any] | None = None
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        try:
+            queue = await LISTENER.subscribe(slug)
+        except psycopg.Error as exc:
+            release()
+            logger.error("gate.listener_unavailable", extra={"error": repr(exc)[:500]})
+            return _gate_response(selectors.halt(selectors.REASON_STATE_UNAVAILABLE), 503)
+        # A change may have committed between the read and the subscription.
+        try:
+            read = await _read_async(slug, digest)
+        except DatabaseError:
+            LISTENER.unsubscribe(slug, queue)
+            release()
+            return _gate_response(selectors.halt(selectors.REASON_STATE_UNAVAILABLE), 503)
+
+    def close() -> None:
+        if queue is not None:
+            LISTENER.unsubscribe(slug, queue)
+        release()
+
+    response = StreamingHttpResponse(
+        _pushed_events(slug, digest, read, queue, close), content_type="text/event-stream"
+    )
+    # Also on response.close(): the generator's own `finally` never runs when the
+    # client goes away before the first event.
+    response._resource_closers.append(close)  # type: ignore[attr-defined]  # Django-internal, unstubbed
+    return _stream_headers(response)
+
+
+def _log_unavailable(slug: str, exc: Exception) -> None:
+    logger.error(
+        "gate.state_unavailable",
+        extra={"environment": slug, "error": f"{type(exc).__name__}: {exc}"[:500]},
+    )
+
+
+def _refusal(read: selectors.GateRead, raw: str | None) -> HttpResponse | None:
+    if read.state is None:
+        return _gate_response(selectors.halt(selectors.REASON_UNKNOWN_ENVIRONMENT), 404)
+    if raw is None or read.token_id is None:
+        response = _gate_response(
+            selectors.halt(REASON_UNAUTHENTICATED),
+            401,
+            error={"code": "unauthenticated", "message": "A valid gate token is required."},
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="opsportal"'
+        return response
+    return None
+
+
+def _stream_headers(response: StreamingHttpResponse) -> StreamingHttpResponse:
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"  # no proxy buffering of the stream
+    return response
+
+
+async def _pushed_events(
+    slug: str,
+    digest: str,
+    read: selectors.GateRead,
+    queue: asyncio.Queue[Any] | None,
+    close: Callable[[], None],
+) -> AsyncIterator[str]:
+    """The events of one ASGI stream. `queue`: the listener's subscription, or None
+    (no NOTIFY: poll)."""
+    refresh = settings.OPSPORTAL_GATE_LEASE_SECONDS / 2
+    deadline = time.monotonic() + float(settings.OPSPORTAL_GATE_STREAM_SECONDS)
+    state: dict[str, Any] = dict(read.state or {})
+    try:
+        yield f"retry: {STREAM_RETRY_MS}\n\n"
+        decision = selectors.decide(state)
+        yield _sse(decision)
+        sent_key, sent_at = _key(decision), time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            wake = min(sent_at + refresh, deadline)
+            if queue is None:
+                wake = min(wake, now + STREAM_POLL_SECONDS_PORTABLE)
+            item: Any = None
+            if queue is not None:
+                with contextlib.suppress(TimeoutError):
+                    item = await asyncio.wait_for(queue.get(), max(wake - now, 0))
+            else:
+                await asyncio.sleep(max(wake - now, 0))
+            if item is LISTENER_LOST:
+                yield _sse(selectors.halt(selectors.REASON_STATE_UNAVAILABLE))
+                return
+            if item is not None:  # pushed: decided from the notification, no query
+                if item.state["version"] >= state["version"]:
+                    state = item.state
+                    yield item.text
+                    sent_key, sent_at = _key(item.decision), time.monotonic()
+                continue
+            if time.monotonic() >= deadline:
+                return
+            try:
+                current = await _read_async(slug, digest)
+            except DatabaseError:
+                yield _sse(selectors.halt(selectors.REASON_STATE_UNAVAILABLE))
+                return
+            if current.state is None or current.token_id is None:
+                yield _sse(selectors.halt(REASON_UNAUTHENTICATED))
+                return
+            if current.state["version"] >= state["version"]:
+                state = current.state
+            decision = selectors.decide(state)
+            if _key(decision) != sent_key or time.monotonic() - sent_at >= refresh:
+                yield _sse(decision)
+                sent_key, sent_at = _key(decision), time.monotonic()
+    finally:
+        close()
+
+
+def _key(decision: selectors.GateDecision) -> tuple[str, str, int | None]:
+    return (decision.decision, decision.reason_code, decision.version)
+
+
+# --- the WSGI fallback (make run, the test client) ---
+
+
+def _polled_stream(request: HttpRequest, slug: str) -> HttpResponseBase:
+    """The stream served by a WSGI worker thread: reads the row every
+    STREAM_POLL_SECONDS_PORTABLE seconds. Same answers and limits as the ASGI one."""
+    raw = bearer_token(request.META.get("HTTP_AUTHORIZATION", ""))
+    digest = services.hash_token(raw or "")
+    try:
+        read = _gate_read(slug, digest)
+    except DatabaseError as exc:
+        _log_unavailable(slug, exc)
+        with contextlib.suppress(DatabaseError):
+            connections[DEFAULT_DB_ALIAS].close()
+        return _gate_response(selectors.halt(selectors.REASON_STATE_UNAVAILABLE), 503)
+    refused = _refusal(read, raw)
+    if refused is not None:
+        return refused
+    assert read.token_id is not None  # noqa: S101 - _refusal answered otherwise
+    release = LIMITS.acquire(read.token_id)
+    if release is None:
+        return _too_many()
+    response = StreamingHttpResponse(
+        _polled_events(slug, digest, read, release), content_type="text/event-stream"
+    )
+    response._resource_closers.append(release)  # type: ignore[attr-defined]  # as above
+    return _stream_headers(response)
+
+
+def _polled_events(
+    slug: str, digest: str, read: selectors.GateRead, release: Callable[[], None]
+) -> Iterator[str]:
+    refresh = settings.OPSPORTAL_GATE_LEASE_SECONDS / 2
+    deadline = time.monotonic() + float(settings.OPSPORTAL_GATE_STREAM_SECONDS)
+    sent_key: tuple[str, str, int | None] | None = None
+    sent_at = 0.0
+    current = read
+    try:
+        yield f"retry: {STREAM_RETRY_MS}\n\n"
+        while True:
+            if current.state is None or current.token_id is None:
+                yield _sse(selectors.halt(REASON_UNAUTHENTICATED))
+                return
+            decision = selectors.decide(current.state)
+            now = time.monotonic()
+            if _key(decision) != sent_key or now - sent_at >= refresh:
+                yield _sse(decision)
+                sent_key, sent_at = _key(decision), now
+            if now >= deadline:
+                return
+            time.sleep(min(STREAM_POLL_SECONDS_PORTABLE, refresh))
+            try:
+                current = _gate_read(slug, digest)
+            except DatabaseError:
+                with contextlib.suppress(DatabaseError):
+                    connections[DEFAULT_DB_ALIAS].close()
+                yield _sse(selectors.halt(selectors.REASON_STATE_UNAVAILABLE))
+                return
+    finally:
+        release()
