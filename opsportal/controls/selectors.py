@@ -144,6 +144,29 @@ def gate_decision(slug: str) -> GateDecision:
     return decide(row)
 
 
+def gate_decisions() -> list[tuple[Environment, GateDecision]]:
+    """Every environment (slug order) with its gate decision, computed by `decide`
+    from the same columns `gate_decision` reads: one query whatever the number of
+    environments. For pages (the header's gate strip), not for engines."""
+    envs = Environment.objects.only("id", "slug", "name", "mode", "kill_switch", "version")
+    now = timezone.now()
+    return [
+        (
+            env,
+            decide(
+                {
+                    "id": env.pk,
+                    "mode": env.mode,
+                    "kill_switch": env.kill_switch,
+                    "version": env.version,
+                },
+                now=now,
+            ),
+        )
+        for env in envs
+    ]
+
+
 # The gate endpoint's single query: the environment row and, in the same round trip,
 # whether the presented token may read it. Both lookups are on unique indexes. The
 # last column says whether the token's `last_used_at` is due a touch (older than

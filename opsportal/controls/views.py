@@ -85,6 +85,7 @@ def render_detail(
         "checklist_version": checklist_version,
         "env_checks": env_checks,
         "trigger_form": KillSwitchTriggerForm(initial={"environment": env.slug}, prefix="detail"),
+        "page_environment_id": env.pk,  # the header's kill button preselects it
     }
     return render(request, "controls/environment_detail.html", context, status=status)
 
@@ -112,7 +113,12 @@ class KillSwitchTriggerView(PortalPermissionMixin, View):
     permission_required = "controls.trigger_killswitch"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = KillSwitchTriggerForm(initial={"environment": request.GET.get("environment")})
+        form = KillSwitchTriggerForm(
+            initial={
+                "environment": request.GET.get("environment"),
+                "incident": request.GET.get("incident"),
+            }
+        )
         return render(request, "controls/trigger.html", {"form": form})
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -127,7 +133,7 @@ class KillSwitchTriggerView(PortalPermissionMixin, View):
                 actor=request.user,
                 reason_code=form.cleaned_data["reason_code"],
                 note=form.cleaned_data["note"],
-                incident=form.cleaned_data["incident"],
+                incident=form.incident_to_link(),
             )
             if event is not None:
                 if event.kind == event.Kind.TRIGGER_REPEATED:
