@@ -17,6 +17,7 @@ from django.views.generic import ListView
 from opsportal.controls import hooks, preconditions, selectors, services
 from opsportal.controls.forms import KillSwitchTriggerForm, LiveTransitionForm, ReasonForm
 from opsportal.controls.models import Environment
+from opsportal.controls.verification import kill_switch_verification
 from opsportal.core.errors import NotFound
 from opsportal.core.web import PortalPermissionMixin, call_service
 
@@ -72,6 +73,8 @@ def render_detail(
         "decision": _decision(env),
         "history": selectors.environment_history(env),
         "cooldown_left": selectors.cooldown_remaining_seconds(env),
+        # What the go-live precondition checks too (controls/verification.py).
+        "verification": kill_switch_verification(env),
         "resume_request_url": approval_url(env.resume_request_id),
         "can": {
             "trigger": user.has_perm("controls.trigger_killswitch"),
