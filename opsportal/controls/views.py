@@ -88,6 +88,10 @@ def render_detail(
         "checklist_version": checklist_version,
         "env_checks": env_checks,
         "trigger_form": KillSwitchTriggerForm(initial={"environment": env.slug}, prefix="detail"),
+        # The rollback / live-transition checklists of the latest mode changes, to
+        # work through here (ModeChecklistTickView), and the pre-live checklist.
+        "mode_checklists": selectors.mode_change_checklists(environment=env),
+        "pre_live_items": items,
         "page_environment_id": env.pk,  # the header's kill button preselects it
     }
     return render(request, "controls/environment_detail.html", context, status=status)
@@ -233,3 +237,31 @@ class ModeRollbackView(PortalPermissionMixin, View):
                 )
                 return HttpResponseRedirect(reverse("controls:detail", args=[env.slug]))
         return render_detail(request, env, status=400, rollback_form=form)
+
+
+class ModeChecklistTickView(PortalPermissionMixin, View):
+    """Tick an item of a rollback or live-transition checklist of the environment
+    (from its page or from the linked incident's page: `next`). The view needs only
+    the view permission; the service checks who may work through that checklist."""
+
+    permission_required = "controls.view_environment"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, slug: str, item_id: int) -> HttpResponse:
+        env = _env_or_404(request, slug)
+        target = _safe_next(request, reverse("controls:detail", args=[env.slug]))
+        note = (request.POST.get("note") or "").strip()
+        if len(note) > 500 or "\x00" in note:
+            messages.error(request, "The note must be at most 500 characters of text.")
+            return HttpResponseRedirect(target)
+        item = call_service(
+            request,
+            services.mode_change_checklist_item_tick,
+            environment=env,
+            item_id=item_id,
+            actor=request.user,
+            note=note,
+        )
+        if item is not None:
+            messages.success(request, f"Step {item.position} ticked.")
+        return HttpResponseRedirect(target)

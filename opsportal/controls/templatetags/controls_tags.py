@@ -10,7 +10,12 @@ from django import template
 
 from opsportal.controls.forms import KillSwitchTriggerForm
 from opsportal.controls.models import Environment
-from opsportal.controls.selectors import decide, gate_decisions
+from opsportal.controls.selectors import (
+    ModeChecklist,
+    decide,
+    gate_decisions,
+    mode_change_checklists,
+)
 
 register = template.Library()
 
@@ -44,6 +49,17 @@ def controls_header(context: Any) -> dict[str, Any] | None:
         "selected": page_env.slug if page_env else None,
         "from_incident": context.get("page_incident_id") if page_env else None,
     }
+
+
+@register.simple_tag(takes_context=True)
+def incident_mode_checklists(context: Any, incident_id: int) -> list[ModeChecklist]:
+    """The rollback / live-transition checklists of mode changes linked to incident
+    `incident_id` (three queries; empty for a user who may not view environments),
+    for the incident page (`controls/_mode_checklists.html`)."""
+    user = context.get("user")
+    if user is None or not user.has_perm("controls.view_environment"):
+        return []
+    return mode_change_checklists(incident_id=incident_id)
 
 
 @register.simple_tag(takes_context=True)
