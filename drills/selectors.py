@@ -20,6 +20,7 @@ from drills.models.runs import (
     DrillStepResult,
 )
 from opsportal.approvals.registry import PreconditionResult
+from opsportal.controls.verification import Verification, kill_switch_verification
 from opsportal.core.errors import NotFound
 from opsportal.library.models import ProcedureStep, ProcedureVersion
 
@@ -368,9 +369,12 @@ def drill_calendar(
 # --------------------------------------------------------- live precondition
 
 
-def last_kill_switch_drill(environment: Any, *, since: dt.datetime) -> DrillRun | None:
+def last_kill_switch_drill(
+    environment: Any, *, since: dt.datetime | None = None
+) -> DrillRun | None:
     """The latest completed (or signed-off) kill-switch drill or verification run
-    on `environment` completed at or after `since` whose trigger step passed."""
+    on `environment` (completed at or after `since`, when given) whose trigger step
+    passed."""
     # The same rule as automation_kind(...) == "trigger", as a query.
     passed_trigger = DrillStepResult.objects.filter(
         run=OuterRef("pk"), outcome=DrillStepResult.Outcome.PASS
@@ -378,42 +382,57 @@ def last_kill_switch_drill(environment: Any, *, since: dt.datetime) -> DrillRun 
         Q(step__title__icontains="halt")
         & (Q(step__title__icontains="trigger") | Q(step__title__icontains="activate"))
     )
+    runs = DrillRun.objects.filter(
+        environment=environment,
+        procedure_version__procedure__slug__in=AUTOMATED_PROCEDURES,
+        state__in=DONE_STATES,
+    )
+    if since is not None:
+        runs = runs.filter(completed_at__gte=since)
     return (
-        DrillRun.objects.filter(
-            environment=environment,
-            procedure_version__procedure__slug__in=AUTOMATED_PROCEDURES,
-            state__in=DONE_STATES,
-            completed_at__gte=since,
-        )
-        .filter(Exists(passed_trigger))
+        runs.filter(Exists(passed_trigger))
         .select_related("procedure_version__procedure")
         .order_by("-completed_at")
         .first()
     )
 
 
+def kill_switch_drill_verification(environment: Any) -> Verification | None:
+    """The controls verification source (registered in DrillsConfig.ready()): the
+    latest passing kill-switch drill or verification run of `environment`. One
+    query."""
+    run = last_kill_switch_drill(environment)
+    if run is None or run.completed_at is None:
+        return None
+    return Verification(
+        at=run.completed_at,
+        detail=f"Drill #{run.pk} ({run.procedure_version.procedure.slug}) completed "
+        f"{run.completed_at:%Y-%m-%d %H:%M} UTC.",
+    )
+
+
 def kill_switch_drill_precondition(environment: Any) -> Any:
     """Live-transition precondition "kill switch drilled within 24 h": passes iff
-    a kill-switch drill or verification on `environment` completed within
-    `OPSPORTAL_KILL_SWITCH_DRILL_MAX_AGE_SECONDS` with its trigger step passed
-    (DESIGN "Trading environment and controls"; live-trading runbook §4)."""
+    the kill switch of `environment` was verified within
+    `OPSPORTAL_KILL_SWITCH_DRILL_MAX_AGE_SECONDS`: a kill-switch drill or
+    verification completed with its trigger step passed, or a drill trigger and
+    recovery recorded by the kill switch, whichever is newer
+    (`opsportal.controls.verification`, which the environment page shows too;
+    DESIGN "Trading environment and controls"; live-trading runbook §4)."""
     max_age = int(settings.OPSPORTAL_KILL_SWITCH_DRILL_MAX_AGE_SECONDS)
     hours = max_age / 3600
     label = f"Kill switch drilled within {hours:g} h"
     since = timezone.now() - dt.timedelta(seconds=max_age)
-    run = last_kill_switch_drill(environment, since=since)
-    if run is None:
+    verification = kill_switch_verification(environment)
+    if verification is None or verification.at < since:
+        last = f" Last: {verification.detail}" if verification else ""
         return PreconditionResult(
             code=PRECONDITION_CODE,
             label=label,
             passed=False,
             detail=f"No completed kill-switch drill or verification on {environment.slug} "
-            f"with a passed trigger step in the last {hours:g} h.",
+            f"with a passed trigger step in the last {hours:g} h.{last}",
         )
     return PreconditionResult(
-        code=PRECONDITION_CODE,
-        label=label,
-        passed=True,
-        detail=f"Drill #{run.pk} ({run.procedure_version.procedure.slug}) completed "
-        f"{run.completed_at:%Y-%m-%d %H:%M} UTC.",
+        code=PRECONDITION_CODE, label=label, passed=True, detail=verification.detail
     )

@@ -5,7 +5,11 @@ them).
 - A kill-switch trigger that is not a drill, linked to no incident, opens a SEV1 for
   the environment with the playbook for its reason (incident-response playbook
   P0-1..P0-3; P0-0 otherwise), opened by the triggering user when they may open
-  incidents, else by the system.
+  incidents, else by the system. When the environment already has an open kill
+  incident (an open SEV1 linked to an earlier non-drill trigger of that
+  environment), the trigger is linked to it instead: one incident per outage, not
+  one SEV1 per press of the button. A repeated trigger (already KILLED) is linked
+  to that incident too, so its timeline shows the attempt.
 - A mode change linked to no incident is linked to the environment's newest open
   incident, if any.
 - Every change linked to an incident gets a "control" entry on its timeline.
@@ -29,7 +33,7 @@ from incidents.selectors import open_incidents_for_environment
 from incidents.services import incident_open_in_transaction, timeline_entry_add_in_transaction
 from opsportal.approvals.registry import PreconditionResult
 from opsportal.controls import hooks
-from opsportal.controls.models import Environment, ReasonCode
+from opsportal.controls.models import Environment, KillSwitchEvent, ReasonCode
 from opsportal.controls.preconditions import register_live_precondition
 from opsportal.core.errors import DomainError
 
@@ -49,6 +53,9 @@ def on_control_change(change: hooks.ControlChange) -> int | None:
     """The control listener: open or find the incident for `change`, add the
     timeline entry, and answer the linked incident's id (or None)."""
     incident_id = change.incident_id
+    is_trigger = change.kind in (hooks.TRIGGERED, hooks.TRIGGER_REPEATED)
+    if incident_id is None and is_trigger and not change.is_drill:
+        incident_id = open_kill_incident_id(change.environment)
     if incident_id is None and change.kind == hooks.TRIGGERED and not change.is_drill:
         incident_id = _open_kill_incident(change)
     elif incident_id is None and change.kind in _MODE_CHANGES:
@@ -84,6 +91,27 @@ def _timeline(incident_id: int, change: hooks.ControlChange) -> None:
         logger.error(
             "incidents.control_timeline_failed", extra={"incident": incident_id, "error": repr(exc)}
         )
+
+
+def open_kill_incident_id(environment: Environment) -> int | None:
+    """The id of `environment`'s open kill incident, or None: the newest open SEV1 of
+    the environment that a non-drill trigger of the same environment is linked to
+    (the SEV1 a trigger opened, or the incident an operator linked the kill to).
+    One query."""
+    linked = KillSwitchEvent.objects.filter(
+        environment=environment,
+        kind=KillSwitchEvent.Kind.TRIGGERED,
+        is_drill=False,
+        incident_id__isnull=False,
+    ).values("incident_id")
+    newest = (
+        open_incidents_for_environment(environment, severities=("SEV1",))
+        .filter(pk__in=linked)
+        .order_by("-detected_at", "-pk")
+        .only("pk")
+        .first()
+    )
+    return newest.pk if newest else None
 
 
 def _open_kill_incident(change: hooks.ControlChange) -> int | None:

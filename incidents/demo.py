@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.models import Incident
-from opsportal.controls.models import Environment
+from opsportal.controls.models import Environment, ReasonCode
+from opsportal.controls.services import kill_switch_trigger
 from opsportal.core.errors import NotFound
 
 
@@ -21,6 +22,22 @@ def _attach(incident: Incident, slug: str, actor: Any, stdout: Any) -> None:
         services.incident_attach_playbook(incident=incident, procedure_slug=slug, actor=actor)
     except NotFound:
         stdout.write(f"  playbook {slug} not loaded; run load_procedures to attach it")
+
+
+def _halt(incident: Incident, env: Environment | None, stdout: Any) -> None:
+    """The SEV1 says trading is halted: so it is. The risk service (the system, no
+    user) trips the environment's kill switch, linked to the incident, so the gate,
+    the header and the environment page all say HALT."""
+    if env is None or env.kill_switch != Environment.KillSwitch.ACTIVE:
+        return
+    kill_switch_trigger(
+        environment=env,
+        actor=None,
+        reason_code=ReasonCode.THRESHOLD_PNL.value,
+        note="Risk service: realised P&L crossed the daily loss limit.",
+        incident_id=incident.pk,
+    )
+    stdout.write(f"  kill switch tripped on {env.slug} for {incident.reference}")
 
 
 def seed(*, users: dict[str, Any], stdout: Any) -> None:
@@ -51,6 +68,7 @@ def seed(*, users: dict[str, Any], stdout: Any) -> None:
     )
     if inc:
         _attach(inc, "p0-1-kill-switch-pnl-breach", operator, stdout)
+        _halt(inc, envs.get("valr-live"), stdout)
 
     # SEV2 being worked: acknowledged, commander assigned, initial alert posted.
     inc = new(

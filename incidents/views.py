@@ -191,6 +191,10 @@ def render_detail(
             initial={f: getattr(incident, f) for f in ImpactForm.base_fields},
             prefix="impact",
         ),
+        # The header's kill button preselects this environment and links the kill
+        # to this incident while it is open (controls_tags.controls_header).
+        "page_environment_id": incident.environment_id,
+        "page_incident_id": incident.pk if incident.is_open else None,
         **forms,
     }
     return render(request, "incidents/incident_detail.html", context, status=status)

@@ -1,13 +1,19 @@
 """The demo a newcomer gets from `make run`: load_procedures + seed_demo."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
+from drills.selectors import kill_switch_drill_precondition
+from incidents.models import Incident
 from opsportal.accounts.models import User
 from opsportal.controls.models import Environment
 from opsportal.controls.preconditions import evaluate_live_preconditions, pre_live_checklist_items
+from opsportal.controls.selectors import gate_decision
 
 
 @pytest.fixture
@@ -53,3 +59,27 @@ def test_seed_demo_restores_a_changed_demo_password(demo, client):
     call_command("seed_demo", "--force", verbosity=0)
 
     assert client.login(username="risk", password=settings.OPSPORTAL_DEMO_PASSWORD)
+
+
+VERIFIED = re.compile(r"Kill switch verified</dt>\s*<dd[^>]*>(.*?)</dd>", re.S)
+
+
+def test_demo_environment_page_shows_the_verification_the_go_live_precondition_uses(demo):
+    client = Client()
+    client.force_login(User.objects.get(username="operator1"))
+    paper = Environment.objects.get(slug="paper")
+
+    shown = VERIFIED.search(client.get("/environments/paper/").content.decode()).group(1)
+
+    assert kill_switch_drill_precondition(paper).passed
+    assert "never" not in shown
+    assert kill_switch_drill_precondition(paper).detail in shown
+
+
+def test_demo_incidents_that_say_trading_is_halted_are_on_a_halted_gate(demo):
+    halted = Incident.objects.open().filter(trading_halted=True).select_related("environment")
+
+    assert halted.exists()
+    assert {i.reference: gate_decision(i.environment.slug).decision for i in halted} == {
+        i.reference: "HALT" for i in halted
+    }

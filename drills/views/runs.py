@@ -167,6 +167,7 @@ def render_detail(
         "action_form": ActionItemForm(run=run),
         "status_form": ActionItemStatusForm(),
         "abort_form": AbortForm(),
+        "page_environment_id": run.environment_id,  # the header's kill button preselects it
         **forms,
     }
     return render(request, "drills/run_detail.html", context, status=status)

@@ -27,6 +27,23 @@ class KillSwitchTriggerForm(forms.Form):
         label="Link to open incident (number)",
         help_text="Leave empty to open a SEV1 (drills open none).",
     )
+    # Set by the header's kill button on an incident's page: the incident the kill
+    # was started from and that incident's environment (preselected). The kill is
+    # linked to it only when the operator kept that environment.
+    from_incident = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    from_environment = forms.SlugField(required=False, widget=forms.HiddenInput)
+
+    def incident_to_link(self) -> int | None:
+        """The incident number to link the kill to (call after is_valid()): the one
+        typed in `incident`, else the page's incident when the chosen environment is
+        the page's, else None (the incidents app then opens or reuses a SEV1)."""
+        data = self.cleaned_data
+        if data.get("incident"):
+            return data["incident"]
+        environment = data.get("environment")
+        if environment is not None and data.get("from_environment") == environment.slug:
+            return data.get("from_incident")
+        return None
 
 
 class ReasonForm(forms.Form):

@@ -22,14 +22,17 @@ from itertools import chain
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+from django.db.models import Prefetch
 from django.dispatch import receiver
 from django.utils import timezone
 from psycopg import pq
 
 from opsportal.controls.models import Environment, GateToken, KillSwitchEvent, ModeChange
 from opsportal.core.errors import NotFound
+from opsportal.library.models import Checklist, ChecklistItem
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +145,29 @@ def gate_decision(slug: str) -> GateDecision:
     if row is None:
         raise NotFound(f"No environment '{slug}'.", code="unknown_environment")
     return decide(row)
+
+
+def gate_decisions() -> list[tuple[Environment, GateDecision]]:
+    """Every environment (slug order) with its gate decision, computed by `decide`
+    from the same columns `gate_decision` reads: one query whatever the number of
+    environments. For pages (the header's gate strip), not for engines."""
+    envs = Environment.objects.only("id", "slug", "name", "mode", "kill_switch", "version")
+    now = timezone.now()
+    return [
+        (
+            env,
+            decide(
+                {
+                    "id": env.pk,
+                    "mode": env.mode,
+                    "kill_switch": env.kill_switch,
+                    "version": env.version,
+                },
+                now=now,
+            ),
+        )
+        for env in envs
+    ]
 
 
 # The gate endpoint's single query: the environment row and, in the same round trip,
@@ -378,3 +404,51 @@ def cooldown_remaining_seconds(environment: Environment) -> int:
         return 0
     left = environment.cooldown_seconds - (timezone.now() - environment.killed_at).total_seconds()
     return max(0, int(left) + (1 if left > int(left) else 0))
+
+
+@dataclass(frozen=True)
+class ModeChecklist:
+    """A checklist a mode change started (rollback, live transition) with its items."""
+
+    change: ModeChange
+    checklist: Checklist
+    items: list[ChecklistItem]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for item in self.items if item.done_at is not None)
+
+
+def mode_change_checklists(
+    *, environment: Environment | None = None, incident_id: int | None = None, limit: int = 3
+) -> list[ModeChecklist]:
+    """The checklists of the `limit` newest mode changes of `environment` (or of
+    those linked to incident `incident_id`), newest first, with their items in
+    order. Three queries whatever the number of checklists and items."""
+    changes_qs = ModeChange.objects.select_related("environment")
+    if environment is not None:
+        changes_qs = changes_qs.filter(environment=environment)
+    if incident_id is not None:
+        changes_qs = changes_qs.filter(incident_id=incident_id)
+    changes = {str(c.pk): c for c in changes_qs.order_by("-occurred_at", "-pk")[:limit]}
+    if not changes:
+        return []
+    checklists = (
+        Checklist.objects.filter(
+            target_type=ContentType.objects.get_for_model(ModeChange), target_id__in=changes
+        )
+        .select_related("procedure_version")
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=ChecklistItem.objects.select_related("step", "done_by").order_by(
+                    "position"
+                ),
+            )
+        )
+    )
+    found = [
+        ModeChecklist(change=changes[c.target_id], checklist=c, items=list(c.items.all()))
+        for c in checklists
+    ]
+    return sorted(found, key=lambda m: (m.change.occurred_at, m.change.pk), reverse=True)

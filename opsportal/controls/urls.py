@@ -16,4 +16,9 @@ urlpatterns = [
     path("<slug:slug>/recover/", views.KillSwitchRecoverView.as_view(), name="recover"),
     path("<slug:slug>/go-live/", views.LiveTransitionRequestView.as_view(), name="go_live"),
     path("<slug:slug>/rollback/", views.ModeRollbackView.as_view(), name="rollback"),
+    path(
+        "<slug:slug>/checklist-items/<int:item_id>/tick/",
+        views.ModeChecklistTickView.as_view(),
+        name="checklist_tick",
+    ),
 ]

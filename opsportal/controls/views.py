@@ -17,6 +17,7 @@ from django.views.generic import ListView
 from opsportal.controls import hooks, preconditions, selectors, services
 from opsportal.controls.forms import KillSwitchTriggerForm, LiveTransitionForm, ReasonForm
 from opsportal.controls.models import Environment
+from opsportal.controls.verification import kill_switch_verification
 from opsportal.core.errors import NotFound
 from opsportal.core.web import PortalPermissionMixin, call_service
 
@@ -72,6 +73,8 @@ def render_detail(
         "decision": _decision(env),
         "history": selectors.environment_history(env),
         "cooldown_left": selectors.cooldown_remaining_seconds(env),
+        # What the go-live precondition checks too (controls/verification.py).
+        "verification": kill_switch_verification(env),
         "resume_request_url": approval_url(env.resume_request_id),
         "can": {
             "trigger": user.has_perm("controls.trigger_killswitch"),
@@ -85,6 +88,11 @@ def render_detail(
         "checklist_version": checklist_version,
         "env_checks": env_checks,
         "trigger_form": KillSwitchTriggerForm(initial={"environment": env.slug}, prefix="detail"),
+        # The rollback / live-transition checklists of the latest mode changes, to
+        # work through here (ModeChecklistTickView), and the pre-live checklist.
+        "mode_checklists": selectors.mode_change_checklists(environment=env),
+        "pre_live_items": items,
+        "page_environment_id": env.pk,  # the header's kill button preselects it
     }
     return render(request, "controls/environment_detail.html", context, status=status)
 
@@ -112,7 +120,12 @@ class KillSwitchTriggerView(PortalPermissionMixin, View):
     permission_required = "controls.trigger_killswitch"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = KillSwitchTriggerForm(initial={"environment": request.GET.get("environment")})
+        form = KillSwitchTriggerForm(
+            initial={
+                "environment": request.GET.get("environment"),
+                "incident": request.GET.get("incident"),
+            }
+        )
         return render(request, "controls/trigger.html", {"form": form})
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -127,7 +140,7 @@ class KillSwitchTriggerView(PortalPermissionMixin, View):
                 actor=request.user,
                 reason_code=form.cleaned_data["reason_code"],
                 note=form.cleaned_data["note"],
-                incident=form.cleaned_data["incident"],
+                incident=form.incident_to_link(),
             )
             if event is not None:
                 if event.kind == event.Kind.TRIGGER_REPEATED:
@@ -224,3 +237,31 @@ class ModeRollbackView(PortalPermissionMixin, View):
                 )
                 return HttpResponseRedirect(reverse("controls:detail", args=[env.slug]))
         return render_detail(request, env, status=400, rollback_form=form)
+
+
+class ModeChecklistTickView(PortalPermissionMixin, View):
+    """Tick an item of a rollback or live-transition checklist of the environment
+    (from its page or from the linked incident's page: `next`). The view needs only
+    the view permission; the service checks who may work through that checklist."""
+
+    permission_required = "controls.view_environment"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, slug: str, item_id: int) -> HttpResponse:
+        env = _env_or_404(request, slug)
+        target = _safe_next(request, reverse("controls:detail", args=[env.slug]))
+        note = (request.POST.get("note") or "").strip()
+        if len(note) > 500 or "\x00" in note:
+            messages.error(request, "The note must be at most 500 characters of text.")
+            return HttpResponseRedirect(target)
+        item = call_service(
+            request,
+            services.mode_change_checklist_item_tick,
+            environment=env,
+            item_id=item_id,
+            actor=request.user,
+            note=note,
+        )
+        if item is not None:
+            messages.success(request, f"Step {item.position} ticked.")
+        return HttpResponseRedirect(target)

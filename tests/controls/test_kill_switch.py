@@ -277,3 +277,82 @@ def test_kill_switch_trigger_by_the_system_opens_the_incident(env, library):
     assert event.actor is None
     assert Incident.objects.get(pk=event.incident_id).created_by is None
     assert gate_decision("paper").decision == "HALT"
+
+
+def resume(env, users, password):
+    """KILLED → ACTIVE through the real four-eyes path (needs `fast`)."""
+    request = services.kill_switch_recover(environment=env, actor=users["operator1"], reason="ok")
+    approval_grant(
+        request_id=request.pk,
+        actor=users["risk"],
+        password=password,
+        payload_sha256=request.payload_sha256,
+    )
+    env.refresh_from_db()
+
+
+def test_kill_switch_trigger_again_reuses_the_open_kill_incident(
+    env, users, library, fast, password
+):
+    first = services.kill_switch_trigger(
+        environment=env, actor=users["operator1"], reason_code="manual"
+    )
+    resume(env, users, password)
+
+    second = services.kill_switch_trigger(
+        environment=env, actor=users["operator2"], reason_code="emergency_l1"
+    )
+
+    assert second.incident_id == first.incident_id
+    assert Incident.objects.filter(severity="SEV1").count() == 1
+
+
+def test_kill_switch_trigger_after_the_kill_incident_closed_opens_a_new_sev1(
+    env, users, library, fast, password
+):
+    from incidents.services import incident_decline
+
+    first = services.kill_switch_trigger(
+        environment=env, actor=users["operator1"], reason_code="manual"
+    )
+    incident_decline(
+        actor=users["commander"], incident=Incident.objects.get(), reason="false alarm"
+    )
+    resume(env, users, password)
+
+    second = services.kill_switch_trigger(
+        environment=env, actor=users["operator2"], reason_code="manual"
+    )
+
+    assert second.incident_id not in (None, first.incident_id)
+
+
+def test_kill_switch_trigger_repeated_while_killed_is_on_the_kill_incidents_timeline(
+    env, users, library
+):
+    first = services.kill_switch_trigger(
+        environment=env, actor=users["operator1"], reason_code="manual"
+    )
+
+    again = services.kill_switch_trigger(
+        environment=env, actor=users["operator2"], reason_code="manual"
+    )
+
+    assert again.incident_id == first.incident_id
+    assert Incident.objects.count() == 1
+    bodies = TimelineEntry.objects.filter(kind="control").values_list("body", flat=True)
+    assert any("already KILLED" in body for body in bodies)
+
+
+def test_kill_switch_trigger_on_another_environment_opens_its_own_sev1(env, users, library):
+    first = services.kill_switch_trigger(
+        environment=env, actor=users["operator1"], reason_code="manual"
+    )
+
+    other = services.kill_switch_trigger(
+        environment=EnvironmentFactory(slug="valr-live"),
+        actor=users["operator1"],
+        reason_code="manual",
+    )
+
+    assert other.incident_id not in (None, first.incident_id)

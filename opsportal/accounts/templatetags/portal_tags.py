@@ -1,7 +1,10 @@
 """Template tags shared by every page.
 
 `{% header_extras %}` renders each app's header fragment: apps list the inclusion
-templates in HEADER_FRAGMENTS (controls: the kill button; approvals: the inbox count).
+templates in HEADER_FRAGMENTS (approvals: the inbox count), rendered in the main
+navigation. `{% header_status %}` renders STATUS_FRAGMENTS (controls: every
+environment's gate decision and the kill button) beside it, in a block of its own
+that stays on screen on a phone.
 Each fragment receives the page's context and must render nothing for users without
 the relevant permission.
 """
@@ -16,7 +19,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
-HEADER_FRAGMENTS = ("approvals/_header.html", "controls/_header.html")
+HEADER_FRAGMENTS = ("approvals/_header.html",)
+STATUS_FRAGMENTS = ("controls/_header.html",)
 # `{% dashboard_panels %}`: each app's dashboard panel, same contract as the header.
 DASHBOARD_FRAGMENTS = (
     "approvals/_dashboard_panel.html",
@@ -28,6 +32,11 @@ DASHBOARD_FRAGMENTS = (
 @register.simple_tag(takes_context=True)
 def header_extras(context: Any) -> SafeString:
     return _render_fragments(context, HEADER_FRAGMENTS)
+
+
+@register.simple_tag(takes_context=True)
+def header_status(context: Any) -> SafeString:
+    return _render_fragments(context, STATUS_FRAGMENTS)
 
 
 @register.simple_tag(takes_context=True)

@@ -19,6 +19,7 @@ control listeners (`opsportal.controls.hooks`: the incidents app opens the SEV1 
 trigger and writes timeline entries), all in one transaction.
 """
 
+from opsportal.controls.services.checklists import mode_change_checklist_item_tick
 from opsportal.controls.services.environments import (
     environment_save,
     environment_save_in_transaction,
@@ -64,6 +65,7 @@ __all__ = [
     "kill_switch_recovery_complete_in_transaction",
     "kill_switch_trigger",
     "live_transition_request",
+    "mode_change_checklist_item_tick",
     "mode_go_live_in_transaction",
     "mode_rollback",
     "token_touch",

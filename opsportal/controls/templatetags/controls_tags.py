@@ -10,23 +10,56 @@ from django import template
 
 from opsportal.controls.forms import KillSwitchTriggerForm
 from opsportal.controls.models import Environment
-from opsportal.controls.selectors import decide
+from opsportal.controls.selectors import (
+    ModeChecklist,
+    decide,
+    gate_decisions,
+    mode_change_checklists,
+)
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def kill_switch_header(context: Any) -> dict[str, Any] | None:
-    """The header kill button's data (one query), or None without the trigger
-    permission."""
+def controls_header(context: Any) -> dict[str, Any] | None:
+    """The sticky header's controls (one query): every environment's gate decision
+    (for users who may view environments) and the kill button's form (for users who
+    may trigger). None for a user who may do neither.
+
+    The page tells the kill button what it is about through two context values a
+    view may set: `page_environment_id` (the environment of the incident, drill run
+    or environment shown: preselected) and `page_incident_id` (an open incident: the
+    kill is linked to it when it is for the preselected environment, see
+    `KillSwitchTriggerForm.incident_to_link`).
+    """
     user = context.get("user")
-    if user is None or not user.has_perm("controls.trigger_killswitch"):
+    if user is None:
         return None
-    environments = list(Environment.objects.only("slug", "name", "kill_switch"))
+    can_view = user.has_perm("controls.view_environment")
+    can_trigger = user.has_perm("controls.trigger_killswitch")
+    if not (can_view or can_trigger):
+        return None
+    gates = gate_decisions()
+    page_env = next((e for e, _ in gates if e.pk == context.get("page_environment_id")), None)
     return {
+        "gates": gates if can_view else [],
+        "can_trigger": can_trigger,
+        "environments": [env for env, _ in gates],
         "form": KillSwitchTriggerForm(prefix="hdr"),
-        "environments": environments,
+        "selected": page_env.slug if page_env else None,
+        "from_incident": context.get("page_incident_id") if page_env else None,
     }
+
+
+@register.simple_tag(takes_context=True)
+def incident_mode_checklists(context: Any, incident_id: int) -> list[ModeChecklist]:
+    """The rollback / live-transition checklists of mode changes linked to incident
+    `incident_id` (three queries; empty for a user who may not view environments),
+    for the incident page (`controls/_mode_checklists.html`)."""
+    user = context.get("user")
+    if user is None or not user.has_perm("controls.view_environment"):
+        return []
+    return mode_change_checklists(incident_id=incident_id)
 
 
 @register.simple_tag(takes_context=True)
