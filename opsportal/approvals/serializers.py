@@ -63,13 +63,27 @@ class ApprovalRequestSerializer(serializers.ModelSerializer):
 
 
 class ApprovalRequestDetailSerializer(ApprovalRequestSerializer):
+    """`preconditions_at_request` / `preconditions_at_execution`: what the engine
+    evaluated when the request was made (or last amended) and when it executed
+    (null if it never did); `preconditions`: evaluated now, only while the request
+    is pending (null afterwards)."""
+
     preconditions = serializers.SerializerMethodField()
+    preconditions_at_request = PreconditionSerializer(many=True, read_only=True)
+    preconditions_at_execution = PreconditionSerializer(many=True, read_only=True, allow_null=True)
 
     class Meta(ApprovalRequestSerializer.Meta):
-        fields = [*ApprovalRequestSerializer.Meta.fields, "preconditions"]
+        fields = [
+            *ApprovalRequestSerializer.Meta.fields,
+            "preconditions",
+            "preconditions_at_request",
+            "preconditions_at_execution",
+        ]
         read_only_fields = fields
 
-    def get_preconditions(self, obj: ApprovalRequest) -> list[dict]:
+    def get_preconditions(self, obj: ApprovalRequest) -> list[dict] | None:
+        if obj.status != ApprovalRequest.Status.PENDING:
+            return None
         return [
             {"code": r.code, "label": r.label, "passed": r.passed, "detail": r.detail}
             for r in approval_preconditions(obj)

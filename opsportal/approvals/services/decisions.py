@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opsportal.approvals.models import Approval, ApprovalRequest
-from opsportal.approvals.registry import get_action
+from opsportal.approvals.registry import PreconditionResult, get_action
 from opsportal.approvals.services._common import (
     Status,
     failed_labels,
@@ -18,6 +18,7 @@ from opsportal.approvals.services._common import (
     lock_target,
     mark_expired,
     not_open_error,
+    preconditions_snapshot,
     refusal_noted,
 )
 from opsportal.audit.services import audit_record, service_entry_point
@@ -182,6 +183,7 @@ def _execute(request: ApprovalRequest, target: Any, actor: Any, now: Any) -> Non
     )
     failure = ""
     result: dict | None = None
+    checked: list[PreconditionResult] = []
     try:
         spec = get_action(request.action)
     except KeyError:
@@ -189,13 +191,23 @@ def _execute(request: ApprovalRequest, target: Any, actor: Any, now: Any) -> Non
         spec = None
     if spec is not None and target is None:
         failure = "The target no longer exists."
+        checked = [PreconditionResult("target_exists", "The target still exists", False)]
     if spec is not None and not failure:
         try:
-            failed = failed_labels(spec.preconditions(target, request.payload))
+            checked = list(spec.preconditions(target, request.payload))
+            failed = failed_labels(checked)
         except DomainError as exc:
+            checked = [
+                PreconditionResult(
+                    "preconditions", "Preconditions could be evaluated", False, exc.message
+                )
+            ]
             failed = [exc.message]
         if failed:
             failure = "Preconditions no longer hold: " + "; ".join(failed) + "."
+    # Kept with the request whatever happens next: the evidence of what held when
+    # the action ran (or why it did not run).
+    request.preconditions_at_execution = preconditions_snapshot(checked)
     if spec is not None and not failure:
         try:
             with transaction.atomic():
@@ -206,7 +218,9 @@ def _execute(request: ApprovalRequest, target: Any, actor: Any, now: Any) -> Non
     if failure:
         request.fail()
         request.failure_reason = failure
-        request.save(update_fields=["status", "failure_reason", "finished_at"])
+        request.save(
+            update_fields=["status", "failure_reason", "finished_at", "preconditions_at_execution"]
+        )
         audit_record(
             actor=actor,
             event_type="approval.failed",
@@ -221,7 +235,7 @@ def _execute(request: ApprovalRequest, target: Any, actor: Any, now: Any) -> Non
         return
     request.complete()
     request.result = result
-    request.save(update_fields=["status", "result", "finished_at"])
+    request.save(update_fields=["status", "result", "finished_at", "preconditions_at_execution"])
     audit_record(
         actor=actor,
         event_type="approval.executed",

@@ -20,6 +20,7 @@ from opsportal.approvals.services._common import (
     lock_target,
     mark_expired,
     not_open_error,
+    preconditions_snapshot,
     refusal_noted,
     spec_for,
 )
@@ -146,6 +147,7 @@ def _create(
             eligible_groups=list(policy.eligible_groups),
             expires_at=now + timedelta(seconds=policy.expiry_seconds),
             created_at=now,
+            preconditions_at_request=preconditions_snapshot(results),
         )
         try:
             with transaction.atomic():
@@ -209,7 +211,8 @@ def _amend(*, request_id: int, actor: Any, payload: dict) -> ApprovalRequest:
         elif digest != request.payload_sha256:
             spec = spec_for(request.action)
             frozen = json.loads(canonical)
-            failed = failed_labels(spec.preconditions(request.target, frozen))
+            results = spec.preconditions(request.target, frozen)
+            failed = failed_labels(results)
             if failed:
                 raise Conflict(
                     "Preconditions not met: " + "; ".join(failed) + ".",
@@ -222,7 +225,16 @@ def _amend(*, request_id: int, actor: Any, payload: dict) -> ApprovalRequest:
             request.payload = frozen
             request.payload_sha256 = digest
             request.payload_revision += 1
-            request.save(update_fields=["payload", "payload_sha256", "payload_revision"])
+            # What approvers now decide on was evaluated at this amendment.
+            request.preconditions_at_request = preconditions_snapshot(results)
+            request.save(
+                update_fields=[
+                    "payload",
+                    "payload_sha256",
+                    "payload_revision",
+                    "preconditions_at_request",
+                ]
+            )
             audit_record(
                 actor=actor,
                 event_type="approval.amended",
