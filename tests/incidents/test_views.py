@@ -217,11 +217,16 @@ def test_write_path_changes_the_incident_for_allowed_roles(
     data = path.data(users)
     assert path.seen(incident) != path.after  # else this test could not fail
 
-    response = client_for(username).post(reverse(f"incidents:{url_name}", args=args), data)
+    client = client_for(username)
+
+    response = client.post(reverse(f"incidents:{url_name}", args=args), data)
 
     assert response.status_code == 302, response.content[:2000]
-    assert response["Location"] == reverse("incidents:detail", args=[incident.pk])
     assert path.seen(incident) == path.after
+    # Back where the user was: the section (or the row) they acted on, as drills do.
+    url, anchor = response["Location"].split("#")
+    assert url == reverse("incidents:detail", args=[incident.pk])
+    assert f'id="{anchor}"' in client.get(url).content.decode()
 
 
 @pytest.mark.parametrize(("path", "username"), REFUSED)
