@@ -260,7 +260,7 @@ class IncidentTransitionView(IncidentActionView):
 
     def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
         verb = kwargs["verb"]
-        self.success_message = f"{incident.reference}: {verb} done."
+        self.success_message = f"{incident.reference} {services.PHASES[verb].done}."
         return call_service(
             self.request,
             services.incident_transition,

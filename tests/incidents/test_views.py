@@ -3,6 +3,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -400,7 +401,20 @@ def test_illegal_transition_is_a_message_not_an_error(client_for, users):
     )
 
     assert response.status_code == 200
-    assert "cannot be moved with" in response.content.decode()
+    assert (
+        f"{incident.reference} is detected and cannot go straight to resolved. "
+        "Next step: Acknowledge or Decline (false positive)."
+    ) in unescape(response.content.decode())
+
+
+def test_a_transition_says_what_happened_in_words(client_for, users):
+    incident = services.incident_open(actor=users["operator1"], title="x", severity="SEV2")
+
+    response = client_for("operator1").post(
+        reverse("incidents:transition", args=[incident.pk, "acknowledge"]), follow=True
+    )
+
+    assert f"{incident.reference} acknowledged." in response.content.decode()
 
 
 @pytest.mark.parametrize(
