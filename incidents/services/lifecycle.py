@@ -26,6 +26,7 @@ from incidents.services._base import (
 )
 from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, ValidationFailed
+from opsportal.core.text import REASON_MAX, text_within
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def incident_transition(
         body = f"{before_label} → {locked.get_status_display()}"
         if verb == "reopen":
             body = f"Reopened: {body}"
-        note = (note or "").strip()
+        note = text_within((note or "").strip(), limit=REASON_MAX, field="note", label="The note")
         if note:
             body = f"{body}. {note}"
         timeline_write(

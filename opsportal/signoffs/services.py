@@ -34,6 +34,7 @@ from django.utils import timezone
 from opsportal.audit.services import audit_record, refusal_attach, service_entry_point
 from opsportal.core.errors import Conflict, DomainError, NotPermitted, ValidationFailed
 from opsportal.core.hashing import json_values, sha256_hex
+from opsportal.core.text import COMMENT_MAX, text_within
 from opsportal.signoffs.models import Signoff
 
 logger = logging.getLogger(__name__)
@@ -227,6 +228,7 @@ def _sign(
     comment: str,
 ) -> Signoff:
     adapter = _adapter(target)
+    text_within(comment, limit=COMMENT_MAX, field="comment", label="The comment")
     # Lock the target: concurrent signers (and edits that void) serialise on it.
     target = type(target)._default_manager.select_for_update().get(pk=target.pk)
     if not password or not actor.check_password(password):

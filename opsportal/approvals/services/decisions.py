@@ -23,6 +23,7 @@ from opsportal.approvals.services._common import (
 )
 from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
+from opsportal.core.text import COMMENT_MAX, REASON_MAX, text_within
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def approval_grant(
 def _grant(
     *, request_id: int, actor: Any, password: str, seen_sha256: str, comment: str
 ) -> ApprovalRequest:
+    text_within(comment, limit=COMMENT_MAX, field="comment", label="The comment")
     _check_password(actor, password)
     head = ApprovalRequest.objects.filter(pk=request_id).select_related("target_type").first()
     if head is None:
@@ -267,6 +269,7 @@ def _reject(*, request_id: int, actor: Any, reason: str, password: str) -> Appro
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why you reject it.", code="required", field="reason")
+    text_within(reason, limit=REASON_MAX, field="reason", label="The reason")
     _check_password(actor, password)
     deferred: DomainError | None = None
     with transaction.atomic(durable=True):

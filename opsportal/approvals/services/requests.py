@@ -28,6 +28,7 @@ from opsportal.approvals.services.payload import payload_canonical_json
 from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
 from opsportal.core.hashing import text_sha256
+from opsportal.core.text import REASON_MAX, text_within
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def _create(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why this is needed.", code="required", field="reason")
+    text_within(reason, limit=REASON_MAX, field="reason", label="The reason")
     if not isinstance(target, models.Model) or target._meta.label_lower != spec.target_model:
         raise ValidationFailed(
             f"The target of '{action}' must be a {spec.target_model}.",
@@ -280,6 +282,7 @@ def _cancel(*, request_id: int, actor: Any, reason: str, durable: bool) -> Appro
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why you cancel it.", code="required", field="reason")
+    text_within(reason, limit=REASON_MAX, field="reason", label="The reason")
     with transaction.atomic(durable=durable):
         request = lock_request(request_id)
         if actor is not None and request.requester_id != actor.pk:
