@@ -314,6 +314,17 @@ def test_request_list_filters_and_paginates_with_fixed_queries(
     assert "(10 requests)" in cancelled.content.decode()
 
 
+def test_request_list_and_detail_show_labels_not_codes(make_request, client_for):
+    request = make_request()  # the policy's groups: operator, risk_officer
+    client = client_for("operator2")
+
+    listing = client.get(reverse("approvals:list")).content.decode()
+    detail = client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
+
+    assert f'{request.pk}/">Test action</a>' in listing
+    assert "from Operator, Risk officer; never the requester" in detail
+
+
 def test_request_list_with_a_bad_filter_is_not_an_error(client_for):
     response = client_for("operator1").get(reverse("approvals:list"), {"status": "bogus"})
 
