@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from drills.models import DrillActionItem, DrillRun
 from drills.selectors import AUTOMATED_PROCEDURES
 from opsportal.controls.models import Environment
+from opsportal.core.text import COMMENT_MAX, NOTE_MAX, PASSWORD_MAX, REASON_MAX
 from opsportal.library.models import Procedure, ProcedureVersion
 from opsportal.signoffs.services import ROLE_LABELS
 
@@ -92,7 +93,9 @@ class PlanRunForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
-    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        max_length=NOTE_MAX, label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -134,9 +137,13 @@ class StepRecordForm(forms.Form):
         help_text="Required to pass a step with a time target.",
     )
     observations = forms.CharField(
-        label="Observations", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=NOTE_MAX,
+        label="Observations",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     evidence_links = forms.CharField(
+        max_length=NOTE_MAX,
         label="Evidence links (one per line)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -178,7 +185,9 @@ class ActionItemStatusForm(forms.Form):
 
 
 class AbortForm(forms.Form):
-    reason = forms.CharField(label="Reason for aborting", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        max_length=REASON_MAX, label="Reason for aborting", widget=forms.Textarea(attrs={"rows": 2})
+    )
     confirm = forms.BooleanField(
         label="Yes, abort this drill. This cannot be undone.",
         error_messages={"required": "Tick the box to confirm aborting."},
@@ -188,9 +197,13 @@ class AbortForm(forms.Form):
 class SignForm(forms.Form):
     role = forms.ChoiceField(label="Sign as")
     comment = forms.CharField(
-        label="Comment", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=COMMENT_MAX,
+        label="Comment",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     password = forms.CharField(
+        max_length=PASSWORD_MAX,
         label="Your password (confirms it is you)",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )

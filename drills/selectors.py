@@ -61,16 +61,49 @@ def automation_kind(procedure_slug: str, step: ProcedureStep) -> str | None:
 def derive_run_result(run: DrillRun) -> str:
     """The run's result from its step outcomes and issues, never typed:
     failed if any step failed (a timed step over its target is a fail);
-    pending while steps remain unrecorded; passed_with_issues if a step was
-    skipped or an issue (follow-up) was recorded; passed otherwise."""
+    pending while steps remain unrecorded; incomplete if a step was skipped (the
+    shipped procedures' pass criteria read "passed when every step passes", and a
+    skipped step, whatever its recorded reason, shows nothing: it is not a pass);
+    passed_with_issues if every step passed and an issue (follow-up) was
+    recorded; passed otherwise."""
     outcomes = set(run.step_results.values_list("outcome", flat=True))
     if DrillStepResult.Outcome.FAIL in outcomes:
         return DrillRun.Result.FAILED
     if DrillStepResult.Outcome.PENDING in outcomes or not outcomes:
         return DrillRun.Result.PENDING
-    if DrillStepResult.Outcome.SKIPPED in outcomes or run.action_items.exists():
+    if DrillStepResult.Outcome.SKIPPED in outcomes:
+        return DrillRun.Result.INCOMPLETE
+    if run.action_items.exists():
         return DrillRun.Result.PASSED_WITH_ISSUES
     return DrillRun.Result.PASSED
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def run_result_summary(run: DrillRun) -> str:
+    """The result in words that say what happened, e.g. "Incomplete: 7 of 13 steps
+    skipped, 6 passed; no issues recorded" or "Failed: 1 of 3 steps failed". Counts
+    come from the step outcomes and issues (prefetched ones when present), so the
+    words always match the steps shown below them."""
+    outcomes = [r.outcome for r in run.step_results.all()]
+    total = len(outcomes)
+    failed = outcomes.count(DrillStepResult.Outcome.FAIL)
+    pending = outcomes.count(DrillStepResult.Outcome.PENDING)
+    skipped = outcomes.count(DrillStepResult.Outcome.SKIPPED)
+    passed = outcomes.count(DrillStepResult.Outcome.PASS)
+    issues = len(run.action_items.all())
+    issue_words = f"{_count(issues, 'issue')} recorded" if issues else "no issues recorded"
+    if failed:
+        head = f"Failed: {failed} of {_count(total, 'step')} failed"
+    elif pending or not total:
+        head = f"Pending: {pending} of {_count(total, 'step')} not recorded yet"
+    elif skipped:
+        head = f"Incomplete: {skipped} of {_count(total, 'step')} skipped, {passed} passed"
+    else:
+        head = f"Passed: all {_count(total, 'step')}"
+    return f"{head}; {issue_words}"
 
 
 def signoff_roles_for_version(version: ProcedureVersion) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from drills.models import DrillActionItem, DrillRun, DrillStepResult
+from opsportal.core.text import COMMENT_MAX, NOTE_MAX, PASSWORD_MAX, REASON_MAX
 from opsportal.signoffs.models import Signoff
 from opsportal.signoffs.services import required_roles_for, signable_sha256, signoffs_for
 
@@ -151,15 +152,21 @@ class StepRecordInputSerializer(serializers.Serializer):
     )
     started_at = serializers.DateTimeField(required=False, allow_null=True)
     ended_at = serializers.DateTimeField(required=False, allow_null=True)
-    observations = serializers.CharField(required=False, allow_blank=True, default="")
+    observations = serializers.CharField(
+        max_length=NOTE_MAX, required=False, allow_blank=True, default=""
+    )
     evidence_links = serializers.ListField(
         child=serializers.CharField(max_length=500), required=False, default=list
     )
-    skip_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    skip_reason = serializers.CharField(
+        max_length=REASON_MAX, required=False, allow_blank=True, default=""
+    )
 
 
 class SignInputSerializer(serializers.Serializer):
     role = serializers.CharField(max_length=32)
-    password = serializers.CharField(style={"input_type": "password"})
-    content_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$")
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    password = serializers.CharField(max_length=PASSWORD_MAX, style={"input_type": "password"})
+    content_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", max_length=64)
+    comment = serializers.CharField(
+        max_length=COMMENT_MAX, required=False, allow_blank=True, default=""
+    )

@@ -12,6 +12,7 @@ from incidents.models import ResponseRole, StatusUpdate
 from incidents.severity import SEVERITY_CHOICES
 from incidents.status_templates import TEMPLATE_FIELDS
 from opsportal.controls.models import Environment
+from opsportal.core.text import NOTE_MAX, STATUS_FIELD_MAX, SUMMARY_MAX
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
 
@@ -30,7 +31,9 @@ class IncidentCreateForm(forms.Form):
 
     title = forms.CharField(max_length=200, label="Title")
     severity = forms.ChoiceField(choices=[("", "Choose…"), *SEVERITY_CHOICES], label="Severity")
-    summary = forms.CharField(widget=forms.Textarea, required=False, label="Summary")
+    summary = forms.CharField(
+        max_length=SUMMARY_MAX, widget=forms.Textarea, required=False, label="Summary"
+    )
     environment = forms.ModelChoiceField(
         queryset=Environment.objects.all(), required=False, label="Environment"
     )
@@ -83,19 +86,34 @@ class RoleAssignForm(forms.Form):
 class StatusUpdateForm(forms.Form):
     kind = forms.ChoiceField(choices=StatusUpdate.Kind.choices, label="Template")
     impact = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="What is affected"
+        max_length=STATUS_FIELD_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="What is affected",
     )
     progress = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="What has been done"
+        max_length=STATUS_FIELD_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="What has been done",
     )
     next_steps = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="What happens next"
+        max_length=STATUS_FIELD_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="What happens next",
     )
     root_cause = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Root cause (short)"
+        max_length=STATUS_FIELD_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Root cause (short)",
     )
     action_items = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Follow-up actions"
+        max_length=STATUS_FIELD_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Follow-up actions",
     )
 
     def template_fields(self) -> dict[str, str]:
@@ -107,6 +125,7 @@ class TimelineEntryForm(forms.Form):
     KINDS = [("note", "Note"), ("command", "Command run"), ("evidence", "Evidence link")]
     kind = forms.ChoiceField(choices=KINDS, label="Entry type")
     body = forms.CharField(
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Text",

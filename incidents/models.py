@@ -261,7 +261,7 @@ class Incident(FSMModelMixin, models.Model):
         source=Status.DETECTED,
         target=Status.ACKNOWLEDGED,
         permission="incidents.acknowledge_incident",
-        custom={"label": "Acknowledge", "verb": "acknowledge"},
+        custom={"label": "Acknowledge", "verb": "acknowledge", "done": "acknowledged"},
     )
     def acknowledge(self) -> None:
         pass
@@ -271,7 +271,11 @@ class Incident(FSMModelMixin, models.Model):
         source=Status.ACKNOWLEDGED,
         target=Status.INVESTIGATING,
         permission="incidents.investigate_incident",
-        custom={"label": "Start investigating", "verb": "investigate"},
+        custom={
+            "label": "Start investigating",
+            "verb": "investigate",
+            "done": "is under investigation",
+        },
     )
     def investigate(self) -> None:
         pass
@@ -281,7 +285,7 @@ class Incident(FSMModelMixin, models.Model):
         source=[Status.ACKNOWLEDGED, Status.INVESTIGATING],
         target=Status.MITIGATING,
         permission="incidents.mitigate_incident",
-        custom={"label": "Start mitigating", "verb": "mitigate"},
+        custom={"label": "Start mitigating", "verb": "mitigate", "done": "is being mitigated"},
     )
     def mitigate(self) -> None:
         pass
@@ -291,7 +295,11 @@ class Incident(FSMModelMixin, models.Model):
         source=Status.MITIGATING,
         target=Status.MONITORING,
         permission="incidents.monitor_incident",
-        custom={"label": "Mitigated: start monitoring", "verb": "monitor"},
+        custom={
+            "label": "Mitigated: start monitoring",
+            "verb": "monitor",
+            "done": "mitigated; now monitoring",
+        },
     )
     def monitor(self) -> None:
         pass
@@ -301,7 +309,7 @@ class Incident(FSMModelMixin, models.Model):
         source=[Status.INVESTIGATING, Status.MITIGATING, Status.MONITORING],
         target=Status.RESOLVED,
         permission="incidents.resolve_incident",
-        custom={"label": "Resolve", "verb": "resolve"},
+        custom={"label": "Resolve", "verb": "resolve", "done": "resolved"},
     )
     def resolve(self) -> None:
         pass
@@ -312,7 +320,7 @@ class Incident(FSMModelMixin, models.Model):
         target=Status.CLOSED,
         permission="incidents.close_incident",
         conditions=[_review_allows_close],
-        custom={"label": "Close", "verb": "close", "confirm": True},
+        custom={"label": "Close", "verb": "close", "done": "closed", "confirm": True},
     )
     def close(self) -> None:
         pass
@@ -322,7 +330,12 @@ class Incident(FSMModelMixin, models.Model):
         source=list(EARLY_STATUSES),
         target=Status.DECLINED,
         permission="incidents.decline_incident",
-        custom={"label": "Decline (false positive)", "verb": "decline", "confirm": True},
+        custom={
+            "label": "Decline (false positive)",
+            "verb": "decline",
+            "done": "declined as a false alarm",
+            "confirm": True,
+        },
     )
     def decline(self) -> None:
         pass
@@ -332,7 +345,7 @@ class Incident(FSMModelMixin, models.Model):
         source=Status.RESOLVED,
         target=Status.INVESTIGATING,
         permission="incidents.reopen_incident",
-        custom={"label": "Reopen", "verb": "reopen", "confirm": True},
+        custom={"label": "Reopen", "verb": "reopen", "done": "reopened", "confirm": True},
     )
     def reopen(self) -> None:
         pass

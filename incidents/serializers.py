@@ -8,6 +8,7 @@ from incidents.models import Incident, TimelineEntry
 from incidents.severity import SEVERITY_CHOICES
 from opsportal.accounts.models import User
 from opsportal.controls.models import Environment
+from opsportal.core.text import NOTE_MAX, SUMMARY_MAX
 
 
 class TimelineEntryOut(serializers.ModelSerializer):
@@ -72,10 +73,14 @@ class IncidentDetailOut(IncidentOut):
 class IncidentOpenIn(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     severity = serializers.ChoiceField(choices=SEVERITY_CHOICES)
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
-    environment = serializers.SlugField(required=False, allow_null=True, default=None)
+    summary = serializers.CharField(
+        max_length=SUMMARY_MAX, required=False, allow_blank=True, default=""
+    )
+    environment = serializers.SlugField(
+        max_length=64, required=False, allow_null=True, default=None
+    )
     trading_halted = serializers.BooleanField(required=False, default=False)
-    playbook = serializers.SlugField(required=False, allow_null=True, default=None)
+    playbook = serializers.SlugField(max_length=100, required=False, allow_null=True, default=None)
 
 
 class TransitionIn(serializers.Serializer):
@@ -84,5 +89,5 @@ class TransitionIn(serializers.Serializer):
 
 class TimelineEntryIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["note", "command", "evidence"])
-    body = serializers.CharField(required=False, allow_blank=True, default="")
-    url = serializers.CharField(required=False, allow_blank=True, default="")
+    body = serializers.CharField(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
+    url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

@@ -207,14 +207,29 @@ class IncidentDetailView(PortalPermissionMixin, View):
         return render_detail(request, selectors.get_incident_for(request.user, pk))
 
 
+def detail_url(incident: Incident, anchor: str = "") -> str:
+    """The incident page, scrolled to `anchor` (an element id on it) when given."""
+    url = reverse("incidents:detail", args=[incident.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
 class IncidentActionView(PortalPermissionMixin, View):
     """Base for the POST-only write paths of the detail page. Subclasses set
-    `permission_required` and `form_class`, and implement `perform`."""
+    `permission_required` and `form_class`, and implement `perform`.
+
+    After the write the user lands back where they were: `anchor` is the id of the
+    page section the form sits in (the templates post to the same anchor, so a
+    re-rendered form with errors keeps the place too); `result_anchor` may point at
+    the row the write made (a timeline entry, a ticked step)."""
 
     http_method_names = ["post"]
     form_class: type = TransitionForm
     form_name = ""  # the detail page's context name of this form, to show its errors
     success_message = "Saved."
+    anchor = ""
+
+    def result_anchor(self, result: Any) -> str:
+        return self.anchor
 
     def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
         incident = selectors.get_incident_for(request.user, pk)
@@ -223,10 +238,10 @@ class IncidentActionView(PortalPermissionMixin, View):
             result = self.perform(incident, form, **kwargs)
             if result is not None:
                 messages.success(request, self.success_message)
-                return HttpResponseRedirect(reverse("incidents:detail", args=[incident.pk]))
+                return HttpResponseRedirect(detail_url(incident, self.result_anchor(result)))
             if not form.errors:
                 # The service refused (message already queued): show the page as it is.
-                return HttpResponseRedirect(reverse("incidents:detail", args=[incident.pk]))
+                return HttpResponseRedirect(detail_url(incident, self.anchor))
         incident = selectors.get_incident_for(request.user, pk)
         extra = {self.form_name: form} if self.form_name else {}
         if self.form_name:
@@ -249,6 +264,8 @@ class IncidentActionView(PortalPermissionMixin, View):
 class IncidentTransitionView(IncidentActionView):
     """POST /incidents/<pk>/transition/<verb>/; the permission follows the verb."""
 
+    anchor = "actions"
+
     def get_permission_required(self) -> tuple[str, ...]:
         phase = services.PHASES.get(self.kwargs.get("verb", ""))
         if phase is None:
@@ -257,7 +274,7 @@ class IncidentTransitionView(IncidentActionView):
 
     def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
         verb = kwargs["verb"]
-        self.success_message = f"{incident.reference}: {verb} done."
+        self.success_message = f"{incident.reference} {services.PHASES[verb].done}."
         return call_service(
             self.request,
             services.incident_transition,
@@ -273,6 +290,7 @@ class IncidentSeverityView(IncidentActionView):
     form_class = SeverityForm
     form_name = "severity_form"
     success_message = "Severity changed."
+    anchor = "severity"
 
     def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
         return call_service(
@@ -291,6 +309,7 @@ class IncidentRoleAssignView(IncidentActionView):
     form_class = RoleAssignForm
     form_name = "role_form"
     success_message = "Role assigned."
+    anchor = "roles"
 
     def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
         return call_service(
@@ -307,6 +326,7 @@ class IncidentRoleAssignView(IncidentActionView):
 class IncidentRoleEndView(IncidentActionView):
     permission_required = "incidents.assign_role_incident"
     success_message = "Role ended."
+    anchor = "roles"
 
     def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
         if not incident.assignments.filter(pk=kwargs["assignment_id"]).exists():
@@ -324,6 +344,7 @@ class IncidentStatusUpdateView(IncidentActionView):
     form_class = StatusUpdateForm
     form_name = "status_form"
     success_message = "Status update posted."
+    anchor = "updates"
 
     def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
         return call_service(
@@ -342,6 +363,10 @@ class IncidentNoteView(IncidentActionView):
     form_class = TimelineEntryForm
     form_name = "note_form"
     success_message = "Note added."
+    anchor = "timeline-h"
+
+    def result_anchor(self, result: Any) -> str:
+        return f"entry-{result.pk}"
 
     def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
         return call_service(
@@ -362,6 +387,10 @@ class IncidentRecordView(IncidentActionView):
     form_class = TimelineEntryForm
     form_name = "record_form"
     success_message = "Added to the timeline."
+    anchor = "timeline-h"
+
+    def result_anchor(self, result: Any) -> str:
+        return f"entry-{result.pk}"
 
     def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
         kind = form.cleaned_data["kind"]
@@ -386,6 +415,7 @@ class IncidentPlaybookAttachView(IncidentActionView):
     form_class = PlaybookAttachForm
     form_name = "playbook_form"
     success_message = "Playbook attached."
+    anchor = "checklists"
 
     def get_form(self, incident: Incident) -> Any:
         return PlaybookAttachForm(self.request.POST, playbooks=playbook_choices())
@@ -405,6 +435,10 @@ class IncidentChecklistTickView(IncidentActionView):
     permission_required = "incidents.tick_checklist_incident"
     form_class = ChecklistTickForm
     success_message = "Step ticked."
+    anchor = "checklists"
+
+    def result_anchor(self, result: Any) -> str:
+        return f"item-{result.pk}"
 
     def perform(self, incident: Incident, form: Any, **kwargs: Any) -> Any:
         return call_service(
@@ -421,6 +455,7 @@ class IncidentImpactView(IncidentActionView):
     permission_required = "incidents.change_incident"
     form_name = "impact_form"
     success_message = "Impact updated."
+    anchor = "impact"
 
     def get_form(self, incident: Incident) -> Any:
         return ImpactForm(self.request.POST, prefix="impact")

@@ -190,6 +190,9 @@ STORAGES = {
 # Serve straight from the app/static folders so neither `make run` nor the tests need
 # collectstatic; production may run collectstatic and still works.
 WHITENOISE_USE_FINDERS = True
+# Files served at the site root without a login: /favicon.ico (browsers ask for it on
+# every page; a 404 there filled the logs).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request when it is missing.
 MEDIA_ROOT = Path(os.environ.get("OPSPORTAL_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 

@@ -75,3 +75,11 @@ def test_unknown_pages_answer_a_readable_404(client_for):
 
     assert response.status_code == 404
     assert "Not found" in response.content.decode()
+
+
+def test_favicon_is_served_without_a_login_and_linked_from_every_page(client, users, client_for):
+    icon = client.get("/favicon.ico")
+    page = client_for("operator1").get("/").content.decode()
+
+    assert (icon.status_code, icon["Content-Type"]) == (200, "image/x-icon")
+    assert '<link rel="icon" href="/favicon.ico"' in page

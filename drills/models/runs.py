@@ -81,6 +81,9 @@ class DrillRun(FSMModelMixin, models.Model):
         PENDING = "pending", "Pending"
         PASSED = "passed", "Passed"
         PASSED_WITH_ISSUES = "passed_with_issues", "Passed with issues"
+        # Steps skipped (each with its reason), none failed: the procedure's pass
+        # criteria ("passed when every step passes") are not shown to hold.
+        INCOMPLETE = "incomplete", "Incomplete (steps skipped)"
         FAILED = "failed", "Failed"
 
     schedule = models.ForeignKey(

@@ -21,6 +21,7 @@ from drills.models.runs import DrillActionItem, DrillRun, DrillStepResult
 from drills.services._common import lock_run, refresh_result, require_crew, user_or_none
 from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, NotFound, ValidationFailed
+from opsportal.core.text import NOTE_MAX, REASON_MAX, text_within
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ def drill_step_record(
         seconds = Decimal((ended_at - started_at).total_seconds())
     if outcome == "skipped" and not skip_reason.strip():
         raise ValidationFailed("Say why the step was skipped.", field="skip_reason")
+    text_within(skip_reason, limit=REASON_MAX, field="skip_reason", label="The reason")
+    text_within(observations, limit=NOTE_MAX, field="observations", label="The observations")
     links = [link.strip() for link in evidence_links if link and link.strip()]
     for link in links:
         if not link.startswith(("https://", "http://")) or len(link) > 500:

@@ -31,6 +31,7 @@ from drills.selectors import derive_run_result
 from drills.services._common import lock_run, require_crew, user_or_none
 from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, NotFound, ValidationFailed
+from opsportal.core.text import NOTE_MAX, REASON_MAX, text_within
 from opsportal.library.models import Procedure, ProcedureVersion
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def drill_run_plan(
     Raises NotFound if the procedure has no published version, ValidationFailed if
     the observer is the lead or the schedule is for another procedure/environment.
     """
+    text_within(notes, limit=NOTE_MAX, field="notes", label="The notes")
     version = (
         ProcedureVersion.objects.filter(
             procedure=procedure, status=ProcedureVersion.Status.PUBLISHED
@@ -240,6 +242,7 @@ def drill_run_abort(*, run_id: int, actor: Any, reason: str) -> DrillRun:
     drill trigger left it KILLED, recovery goes through the usual approval."""
     if not reason.strip():
         raise ValidationFailed("Give the reason for aborting.", field="reason")
+    text_within(reason, limit=REASON_MAX, field="reason", label="The reason")
     with transaction.atomic(durable=True):
         run = lock_run(run_id)
         require_crew(run, actor)

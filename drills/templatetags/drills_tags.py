@@ -11,7 +11,13 @@ from drills import selectors
 register = template.Library()
 
 _OUTCOME = {"pass": "ok", "fail": "danger", "skipped": "warn", "pending": ""}
-_RESULT = {"passed": "ok", "passed_with_issues": "warn", "failed": "danger", "pending": ""}
+_RESULT = {
+    "passed": "ok",
+    "passed_with_issues": "warn",
+    "incomplete": "warn",
+    "failed": "danger",
+    "pending": "",
+}
 _STATE = {"signed_off": "ok", "completed": "ok", "in_progress": "warn", "aborted": "danger"}
 
 

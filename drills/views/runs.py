@@ -147,6 +147,7 @@ def render_detail(
         "version": run.procedure_version,
         "steps": steps,
         "timings": selectors.timing_summary(run),
+        "result_summary": selectors.run_result_summary(run),
         "prechecks": run.prechecks.all(),
         "prechecks_open": sum(1 for i in run.prechecks.all() if i.done_at is None),
         "action_items": run.action_items.all(),

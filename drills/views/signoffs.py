@@ -23,9 +23,9 @@ from opsportal.signoffs.services import (
     required_roles_for,
     signable_content,
     signable_sha256,
+    signoff_options_for,
     signoff_sign,
     signoffs_for,
-    valid_signoffs,
 )
 
 
@@ -36,13 +36,10 @@ class DrillRunSignView(PortalPermissionMixin, View):
     permission_required = SIGN
     template_name = "drills/run_sign.html"
 
-    def _roles(self, run: DrillRun) -> list[str]:
-        signed = {s.role for s in valid_signoffs(run)}
-        return [r for r in required_roles_for(run) if r not in signed]
-
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         run = run_or_404(request, pk)
-        roles = self._roles(run)
+        # Only the roles this user may sign now; none left: the page says why.
+        roles = signoff_options_for(run, request.user).roles
         default_role = self._default_role(run, roles)
         form = SignForm(
             roles=roles,
@@ -92,11 +89,13 @@ class DrillRunSignView(PortalPermissionMixin, View):
         context = {
             "run": run,
             "form": form,
+            "options": signoff_options_for(run, self.request.user),
             "content_json": canonical_json(content),
             "content_pretty": _pretty(content),
             "content_sha256": signable_sha256(run),
             "signoffs": signoffs_for(run),
             "timings": selectors.timing_summary(run),
+            "result_summary": selectors.run_result_summary(run),
         }
         return render(self.request, self.template_name, context, status=status)
 
@@ -116,6 +115,7 @@ class DrillRunRecordView(PortalPermissionMixin, View):
             "run": run,
             "version": run.procedure_version,
             "timings": selectors.timing_summary(run),
+            "result_summary": selectors.run_result_summary(run),
             "steps": run.step_results.all(),
             "prechecks": run.prechecks.all(),
             "action_items": run.action_items.all(),

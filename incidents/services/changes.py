@@ -24,6 +24,7 @@ from incidents.services._base import (
 from incidents.severity import SEVERITIES
 from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, ValidationFailed
+from opsportal.core.text import REASON_MAX, text_within
 
 
 @service_entry_point
@@ -72,7 +73,9 @@ def incident_severity_change(
             locked.next_update_due_at = update_due(last or locked.detected_at, severity)
             fields.append("next_update_due_at")
         locked.save(update_fields=fields)
-        reason = (reason or "").strip()
+        reason = text_within(
+            (reason or "").strip(), limit=REASON_MAX, field="reason", label="The reason"
+        )
         old_sev, new_sev = SEVERITIES[old], SEVERITIES[severity]
         body = f"Severity {old_sev.code} ({old_sev.alias}) → {new_sev.code} ({new_sev.alias})"
         timeline_write(

@@ -26,6 +26,7 @@ from incidents.services._base import (
 )
 from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, ValidationFailed
+from opsportal.core.text import REASON_MAX, text_within
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class _Phase:
     event: str
     at_field: str | None
     by_field: str | None
+    done: str  # how the change reads after the reference: "acknowledged"
 
 
 def _phase(verb: str, event: str, at_field: str | None, by_field: str | None) -> _Phase:
@@ -46,10 +48,11 @@ def _phase(verb: str, event: str, at_field: str | None, by_field: str | None) ->
     `by_field` say what the service records beside the state change."""
     # django-fsm keeps a transition's declaration on the method (`_django_fsm`).
     declared = {
-        (t.target, t.permission) for t in getattr(Incident, verb)._django_fsm.transitions.values()
+        (t.target, t.permission, t.custom["done"])
+        for t in getattr(Incident, verb)._django_fsm.transitions.values()
     }
-    ((target, permission),) = declared  # every source of a verb goes to one state
-    return _Phase(verb, str(target), str(permission), event, at_field, by_field)
+    ((target, permission, done),) = declared  # every source of a verb goes to one state
+    return _Phase(verb, str(target), str(permission), event, at_field, by_field, done)
 
 
 PHASES: dict[str, _Phase] = {
@@ -65,6 +68,26 @@ PHASES: dict[str, _Phase] = {
         _phase("reopen", "incident.reopened", "investigating_at", "investigating_by"),
     )
 }
+
+
+def _illegal_transition_message(incident: Incident, phase: _Phase) -> str:
+    """Why `phase` cannot apply to `incident` now, and what can: "INC-… is
+    acknowledged and cannot go straight to closed. Next step: Start investigating,
+    Start mitigating or Resolve." """
+    current = incident.get_status_display().lower()
+    target = Status(phase.target).label.lower()
+    # django-fsm adds get_available_<field>_transitions to the model at class creation.
+    available = incident.get_available_status_transitions()  # type: ignore[attr-defined]
+    order = list(PHASES)
+    labels = [
+        t.custom["label"] for t in sorted(available, key=lambda t: order.index(t.custom["verb"]))
+    ]
+    if not labels:
+        return f"{incident.reference} is {current}; that is final."
+    steps = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+    return (
+        f"{incident.reference} is {current} and cannot go straight to {target}. Next step: {steps}."
+    )
 
 
 @service_entry_point
@@ -99,10 +122,7 @@ def incident_transition(
             if not requirement.satisfied:
                 raise Conflict(requirement.reason, code="review_required")
         if not can_proceed(method):
-            raise Conflict(
-                f"A {locked.get_status_display().lower()} incident cannot be moved with '{verb}'.",
-                code="illegal_transition",
-            )
+            raise Conflict(_illegal_transition_message(locked, phase), code="illegal_transition")
         before_status = locked.status
         before_label = locked.get_status_display()
         method()
@@ -127,7 +147,7 @@ def incident_transition(
         body = f"{before_label} → {locked.get_status_display()}"
         if verb == "reopen":
             body = f"Reopened: {body}"
-        note = (note or "").strip()
+        note = text_within((note or "").strip(), limit=REASON_MAX, field="note", label="The note")
         if note:
             body = f"{body}. {note}"
         timeline_write(

@@ -26,6 +26,7 @@ from incidents.services.playbooks import incident_attach_playbook_in_transaction
 from incidents.severity import SEVERITIES
 from opsportal.audit.services import audit_record, durable_entry_point
 from opsportal.core.errors import ValidationFailed
+from opsportal.core.text import SUMMARY_MAX, text_within
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ def incident_open_in_transaction(
     title = (title or "").strip()
     if not title:
         raise ValidationFailed("Give the incident a title.", field="title")
+    text_within(title, limit=200, field="title", label="The title")
+    text_within(summary, limit=SUMMARY_MAX, field="summary", label="The summary")
     if severity not in SEVERITIES:
         raise ValidationFailed("Choose a severity from SEV1 to SEV4.", field="severity")
     now = timezone.now()

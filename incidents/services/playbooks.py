@@ -81,9 +81,11 @@ def incident_checklist_item_tick(
     *, incident_id: int, item_id: int, actor: Any, note: str = ""
 ) -> ChecklistItem:
     """Tick an item of one of this incident's checklists
-    (incidents.tick_checklist_incident). NotFound if the item belongs to another
-    target; Conflict on a closed or declined incident. Idempotent (see
-    opsportal.library.services.checklist_item_tick). Owns its transaction."""
+    (incidents.tick_checklist_incident) and record it on the incident's timeline
+    (kind "playbook": who ticked which step of which playbook, with the note).
+    NotFound if the item belongs to another target; Conflict on a closed or declined
+    incident. Idempotent (see opsportal.library.services.checklist_item_tick): ticking
+    a done item writes no second timeline entry. Owns its transaction."""
     require_permission(actor, "incidents.tick_checklist_incident")
     with transaction.atomic(durable=True):
         locked = lock_incident(incident_id, None)
@@ -92,8 +94,32 @@ def incident_checklist_item_tick(
                 f"A {locked.get_status_display().lower()} incident's checklists are final.",
                 code="illegal_transition",
             )
-        if not ChecklistItem.objects.filter(
-            pk=item_id, checklist__in=incident_checklists(locked)
-        ).exists():
+        item = (
+            ChecklistItem.objects.filter(pk=item_id, checklist__in=incident_checklists(locked))
+            .select_related("step", "checklist__procedure_version__procedure")
+            .first()
+        )
+        if item is None:
             raise NotFound("No such checklist item on this incident.", field="item")
-        return checklist_item_tick_in_transaction(item_id=item_id, actor=actor, note=note)
+        # Ticks of this incident's items are serialised by the incident row lock.
+        was_done = item.done_at is not None
+        ticked = checklist_item_tick_in_transaction(item_id=item_id, actor=actor, note=note)
+        if not was_done:
+            version = item.checklist.procedure_version
+            body = f"Checklist step {item.position} done ({version.title}): {item.step.title}"
+            if ticked.note:
+                body += f" — {ticked.note}"
+            timeline_write(
+                incident=locked,
+                actor=actor,
+                kind=TimelineEntry.Kind.PLAYBOOK,
+                body=body,
+                metadata={
+                    "procedure": version.procedure.slug,
+                    "version": version.version,
+                    "checklist": item.checklist_id,
+                    "position": item.position,
+                },
+                at=ticked.done_at,
+            )
+        return ticked

@@ -27,6 +27,7 @@ from incidents.services._base import (
 )
 from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, ValidationFailed
+from opsportal.core.text import STATUS_FIELD_MAX, text_within
 
 
 @service_entry_point
@@ -55,6 +56,7 @@ def incident_status_update_post(
         value = str(fields.get(name, "") or "").strip()
         if required and not value:
             raise ValidationFailed(f"{label} is required for this template.", field=name)
+        text_within(value, limit=STATUS_FIELD_MAX, field=name, label=label)
         clean[name] = value
     with transaction.atomic(durable=True):
         locked = lock_incident(incident_id, incident)

@@ -18,6 +18,7 @@ from incidents.services._base import (
 )
 from opsportal.audit.services import audit_record, durable_entry_point
 from opsportal.core.errors import ValidationFailed
+from opsportal.core.text import NOTE_MAX, text_within
 
 # Kinds anyone may add through timeline_entry_add, with the permission each needs.
 # The other kinds are written only by the services above. "control" entries are
@@ -47,7 +48,8 @@ def timeline_entry_add_in_transaction(
         kind: "note" (incidents.add_note_incident), "command" or "evidence"
             (incidents.add_record_incident), or "control" (kill-switch and mode events
             from the controls app; no incident permission needed).
-        body: the text; required. For "command", the command line as run.
+        body: the text; required, at most NOTE_MAX (10,000) characters. For
+            "command", the command line as run.
         metadata: JSON-able extras. For "evidence", `metadata["url"]` is required
             and must be an http(s) URL.
 
@@ -75,6 +77,7 @@ def timeline_entry_add_in_transaction(
         body = body or url
     if not body:
         raise ValidationFailed("Write something for the timeline.", field="body")
+    text_within(body, limit=NOTE_MAX, field="body", label="The text")
     with transaction.atomic():
         entry = timeline_write(
             incident=incident, actor=actor, kind=kind, body=body, metadata=metadata

@@ -25,6 +25,20 @@ ROLES = (OPERATOR, INCIDENT_COMMANDER, RISK_OFFICER, AUDITOR, ADMIN)
 # Granting one of these (or superuser status) is a four-eyes approval request
 # (accounts.services.user_roles_change_in_transaction; issue 14 item 5).
 PRIVILEGED_ROLES = (RISK_OFFICER, ADMIN)
+# What people read where a role is shown (lists, messages, admin choices).
+ROLE_LABELS = {
+    OPERATOR: "Operator",
+    INCIDENT_COMMANDER: "Incident commander",
+    RISK_OFFICER: "Risk officer",
+    AUDITOR: "Auditor",
+    ADMIN: "Admin",
+}
+
+
+def role_label(role: str) -> str:
+    """ "risk_officer" -> "Risk officer"; an unknown name is shown as it is."""
+    return ROLE_LABELS.get(role, role)
+
 
 AUDITOR_EXTRA = ["audit.export_auditevent", "django_celery_beat.view_periodictask"]
 

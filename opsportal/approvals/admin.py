@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from opsportal.accounts.roles import ROLES
+from opsportal.accounts.roles import ROLES, role_label
 from opsportal.approvals.models import Approval, ApprovalPolicy, ApprovalRequest
 from opsportal.approvals.services import approval_policy_save_in_transaction
 from opsportal.core.admin_mixins import ReadOnlyAdminMixin
@@ -19,9 +19,29 @@ from opsportal.core.errors import DomainError
 
 class ApprovalPolicyForm(forms.ModelForm):
     eligible_groups = forms.MultipleChoiceField(
-        choices=[(role, role) for role in ROLES],
+        choices=[(role, role_label(role)) for role in ROLES],
         widget=forms.CheckboxSelectMultiple,
         help_text="Members of these role groups may approve.",
+    )
+    # The messages state the rule (the service's), not the column's own bound: a
+    # PositiveIntegerField alone would answer "≥ 0" to -1 seconds.
+    approvals_required = forms.IntegerField(
+        min_value=1,
+        max_value=10,
+        help_text="Approvers needed besides the requester (1 to 10).",
+        error_messages={
+            "min_value": "At least 1 approver is needed besides the requester.",
+            "max_value": "At most 10 approvers.",
+        },
+    )
+    expiry_seconds = forms.IntegerField(
+        min_value=60,
+        max_value=30 * 24 * 3600,
+        help_text="Seconds a request stays open: at least 60 (1 min), at most 30 days.",
+        error_messages={
+            "min_value": "At least 60 seconds: a request must stay open long enough to decide.",
+            "max_value": "At most 2,592,000 seconds (30 days).",
+        },
     )
 
     class Meta:

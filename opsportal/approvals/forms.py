@@ -5,26 +5,37 @@ from __future__ import annotations
 
 from django import forms
 
+from opsportal.core.text import COMMENT_MAX, PASSWORD_MAX, REASON_MAX
+
 
 class ApproveForm(forms.Form):
     prefix = "approve"
 
     password = forms.CharField(
+        max_length=PASSWORD_MAX,
         label="Your password (to approve)",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     payload_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
     comment = forms.CharField(
-        label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=COMMENT_MAX,
+        label="Comment (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class RejectForm(forms.Form):
     prefix = "reject"
 
-    reason = forms.CharField(label="Reason for rejecting", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        max_length=REASON_MAX,
+        label="Reason for rejecting",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     password = forms.CharField(
+        max_length=PASSWORD_MAX,
         label="Your password (to reject)",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -35,5 +46,7 @@ class CancelForm(forms.Form):
     prefix = "cancel"
 
     reason = forms.CharField(
-        label="Reason for cancelling", widget=forms.Textarea(attrs={"rows": 2})
+        max_length=REASON_MAX,
+        label="Reason for cancelling",
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

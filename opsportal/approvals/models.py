@@ -80,6 +80,12 @@ class ApprovalRequest(FSMModelMixin, models.Model):
     expires_at = models.DateTimeField(db_index=True)
 
     status = FSMField(max_length=16, choices=Status.choices, default=Status.PENDING, protected=True)
+    # What the engine evaluated, as [{"code", "label", "passed", "detail"}, ...]:
+    # when the request was made (or its payload last amended) and when the final
+    # approval executed it. The request page shows these, not a re-evaluation, once
+    # the request is no longer pending.
+    preconditions_at_request = models.JSONField(default=list, blank=True)
+    preconditions_at_execution = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
     closed_reason = models.TextField(

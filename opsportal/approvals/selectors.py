@@ -119,6 +119,51 @@ def approval_preconditions(request: ApprovalRequest) -> list[PreconditionResult]
         ]
 
 
+def approval_precondition_table(request: ApprovalRequest) -> dict[str, Any]:
+    """The request page's preconditions: what was evaluated when the request was
+    made (or last amended), when the final approval executed it, and, only while it
+    is pending, now. An executed request is never re-evaluated: what holds today
+    says nothing about what held when it ran.
+
+    Returns {"columns": [str, ...], "rows": [{"label": str, "cells": [cell | None]}]}
+    where a cell is {"passed": bool, "detail": str}; None marks a check not evaluated
+    at that moment. Rows follow the order the checks were first evaluated in.
+    """
+    snapshots: list[tuple[str, list[dict[str, Any]]]] = [
+        ("When requested", list(request.preconditions_at_request or []))
+    ]
+    if request.preconditions_at_execution is not None:
+        snapshots.append(("When executed", list(request.preconditions_at_execution)))
+    if request.status == ApprovalRequest.Status.PENDING:
+        now = [
+            {"code": r.code, "label": r.label, "passed": r.passed, "detail": r.detail}
+            for r in approval_preconditions(request)
+        ]
+        snapshots.append(("Now", now))
+    labels: dict[str, str] = {}
+    for _, checks in snapshots:
+        for check in checks:
+            labels.setdefault(check["code"], check["label"])
+    rows = [
+        {
+            "label": label,
+            "cells": [
+                next(
+                    (
+                        {"passed": c["passed"], "detail": c.get("detail", "")}
+                        for c in checks
+                        if c["code"] == code
+                    ),
+                    None,
+                )
+                for _, checks in snapshots
+            ],
+        }
+        for code, label in labels.items()
+    ]
+    return {"columns": [title for title, _ in snapshots], "rows": rows}
+
+
 def approval_counts(request: ApprovalRequest) -> dict[str, int]:
     """Approvals that count now (current revision) and how many are still needed.
     Uses the prefetched decisions when present."""

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from opsportal.approvals.models import Approval, ApprovalRequest
 from opsportal.approvals.selectors import approval_preconditions
+from opsportal.core.text import COMMENT_MAX, PASSWORD_MAX, REASON_MAX
 
 
 class ApprovalDecisionSerializer(serializers.ModelSerializer):
@@ -63,13 +64,27 @@ class ApprovalRequestSerializer(serializers.ModelSerializer):
 
 
 class ApprovalRequestDetailSerializer(ApprovalRequestSerializer):
+    """`preconditions_at_request` / `preconditions_at_execution`: what the engine
+    evaluated when the request was made (or last amended) and when it executed
+    (null if it never did); `preconditions`: evaluated now, only while the request
+    is pending (null afterwards)."""
+
     preconditions = serializers.SerializerMethodField()
+    preconditions_at_request = PreconditionSerializer(many=True, read_only=True)
+    preconditions_at_execution = PreconditionSerializer(many=True, read_only=True, allow_null=True)
 
     class Meta(ApprovalRequestSerializer.Meta):
-        fields = [*ApprovalRequestSerializer.Meta.fields, "preconditions"]
+        fields = [
+            *ApprovalRequestSerializer.Meta.fields,
+            "preconditions",
+            "preconditions_at_request",
+            "preconditions_at_execution",
+        ]
         read_only_fields = fields
 
-    def get_preconditions(self, obj: ApprovalRequest) -> list[dict]:
+    def get_preconditions(self, obj: ApprovalRequest) -> list[dict] | None:
+        if obj.status != ApprovalRequest.Status.PENDING:
+            return None
         return [
             {"code": r.code, "label": r.label, "passed": r.passed, "detail": r.detail}
             for r in approval_preconditions(obj)
@@ -79,29 +94,39 @@ class ApprovalRequestDetailSerializer(ApprovalRequestSerializer):
 class ApprovalRequestCreateInput(serializers.Serializer):
     action = serializers.CharField(max_length=64)
     target_type = serializers.CharField(
-        required=False, help_text="app_label.model; must be the action's target model."
+        max_length=100,
+        required=False,
+        help_text="app_label.model; must be the action's target model.",
     )
     target_id = serializers.CharField(required=False, max_length=64)
     target = serializers.CharField(
-        required=False, help_text="A natural key the action resolves (e.g. an environment slug)."
+        max_length=200,
+        required=False,
+        help_text="A natural key the action resolves (e.g. an environment slug).",
     )
-    reason = serializers.CharField(allow_blank=True, trim_whitespace=True)
+    reason = serializers.CharField(max_length=REASON_MAX, allow_blank=True, trim_whitespace=True)
     payload = serializers.DictField(required=False, default=dict)
 
 
 class ApproveInput(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False, write_only=True)
+    password = serializers.CharField(
+        max_length=PASSWORD_MAX, trim_whitespace=False, write_only=True
+    )
     payload_sha256 = serializers.CharField(max_length=64)
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        max_length=COMMENT_MAX, required=False, allow_blank=True, default=""
+    )
 
 
 class RejectInput(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False, write_only=True)
-    reason = serializers.CharField(allow_blank=True)
+    password = serializers.CharField(
+        max_length=PASSWORD_MAX, trim_whitespace=False, write_only=True
+    )
+    reason = serializers.CharField(max_length=REASON_MAX, allow_blank=True)
 
 
 class CancelInput(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(max_length=REASON_MAX, allow_blank=True)
 
 
 class AmendInput(serializers.Serializer):

@@ -21,7 +21,7 @@ from opsportal.approvals.models import ApprovalRequest
 from opsportal.approvals.registry import get_action
 from opsportal.approvals.selectors import (
     approval_counts,
-    approval_preconditions,
+    approval_precondition_table,
     approval_request_for,
     approval_requests_list,
     approvals_waiting_for,
@@ -133,7 +133,7 @@ def render_detail(
         "approval": approval,
         "errors": errors,
         "action_label": _action_label(approval.action),
-        "preconditions": approval_preconditions(approval),
+        "preconditions": approval_precondition_table(approval),
         "decisions": list(approval.decisions.all()),
         "counts": approval_counts(approval),
         "can_decide": can_decide,

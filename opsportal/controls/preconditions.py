@@ -21,7 +21,6 @@ evaluated by `pre_live_checklist_result`.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from opsportal.approvals.registry import PreconditionResult
+from opsportal.core.formatting import human_duration
 from opsportal.library.models import ProcedureVersion
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def pre_live_checklist_result(attestations: dict[str, Any] | None) -> Preconditi
 
 
 def _seconds(value: float) -> str:
-    return str(dt.timedelta(seconds=int(value)))
+    return human_duration(value)
 
 
 def check_mode_dry_run(environment: Environment) -> PreconditionResult:

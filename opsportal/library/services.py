@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from opsportal.audit.services import audit_record, durable_entry_point, service_entry_point
 from opsportal.core.errors import Conflict, NotFound, ValidationFailed
+from opsportal.core.text import COMMENT_MAX, text_within
 from opsportal.library.models import (
     Checklist,
     ChecklistItem,
@@ -303,6 +304,7 @@ def checklist_item_tick_in_transaction(
     (`incidents.services.incident_checklist_item_tick` checks the incident under its
     lock first); `checklist_item_tick` is the entry point that owns its transaction.
     """
+    text_within(note, limit=COMMENT_MAX, field="note", label="The note")
     with transaction.atomic():
         item = ChecklistItem.objects.select_for_update().filter(pk=item_id).first()
         if item is None:

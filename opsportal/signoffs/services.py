@@ -23,6 +23,7 @@ edits need not void anything, and the next signature voids what no longer holds.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -34,6 +35,7 @@ from opsportal.accounts.step_up import step_up_check
 from opsportal.audit.services import audit_record, refusal_attach, service_entry_point
 from opsportal.core.errors import Conflict, DomainError, NotPermitted, ValidationFailed
 from opsportal.core.hashing import json_values, sha256_hex
+from opsportal.core.text import COMMENT_MAX, text_within
 from opsportal.signoffs.models import Signoff
 
 logger = logging.getLogger(__name__)
@@ -121,6 +123,60 @@ def required_roles_for(target: models.Model) -> list[str]:
     return list(_adapter(target).required_roles(target))
 
 
+@dataclass(frozen=True)
+class SignoffOptions:
+    """What `user` may sign on a target now.
+
+    roles: the required roles still open that `user` may sign, in the order the
+    target requires them (offer only these); why_none: when `roles` is empty, one
+    sentence saying why (for the page, instead of an empty form)."""
+
+    roles: list[str]
+    why_none: str = ""
+
+
+def signoff_options_for(target: models.Model, user: Any) -> SignoffOptions:
+    """The roles `user` may still sign on `target`, by the same rules `signoff_sign`
+    applies (the target is signable now, the role is open, the user has not signed
+    yet, the adapter's `check_role` accepts the user), so a page never offers a
+    sign-off the service would refuse. No writes."""
+    adapter = _adapter(target)
+    try:
+        adapter.check_can_sign(target)
+    except DomainError as exc:
+        return SignoffOptions([], exc.message)
+    live = valid_signoffs(target)
+    signed = {s.role: s for s in live}
+    open_roles = [r for r in adapter.required_roles(target) if r not in signed]
+    if not open_roles:
+        return SignoffOptions([], "Every required sign-off has been given.")
+    mine = next((s for s in live if s.signer_id == user.pk), None)
+    if mine is not None:
+        return SignoffOptions(
+            [],
+            f"You have signed as {ROLE_LABELS.get(mine.role, mine.role)}; the remaining "
+            f"sign-off ({_labels(open_roles)}) needs a different person.",
+        )
+    allowed: list[str] = []
+    refusals: list[str] = []
+    for role in open_roles:
+        try:
+            adapter.check_role(target, user, role)
+        except NotPermitted as exc:
+            refusals.append(exc.message)
+        else:
+            allowed.append(role)
+    if allowed:
+        return SignoffOptions(allowed)
+    return SignoffOptions(
+        [], f"Still needed: {_labels(open_roles)}. " + " ".join(dict.fromkeys(refusals))
+    )
+
+
+def _labels(roles: list[str]) -> str:
+    return ", ".join(ROLE_LABELS.get(r, r) for r in roles)
+
+
 @service_entry_point
 def signoff_sign(
     *,
@@ -173,6 +229,7 @@ def _sign(
     comment: str,
 ) -> Signoff:
     adapter = _adapter(target)
+    text_within(comment, limit=COMMENT_MAX, field="comment", label="The comment")
     # Lock the target: concurrent signers (and edits that void) serialise on it.
     target = type(target)._default_manager.select_for_update().get(pk=target.pk)
     step_up_check(

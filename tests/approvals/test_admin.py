@@ -120,6 +120,21 @@ def test_admin_policy_form_refuses_zero_approvers_and_unknown_groups(admin_clien
     assert policy.approvals_required == 1
 
 
+def test_admin_policy_form_messages_state_the_rule(admin_client):
+    policy = ApprovalPolicy.objects.get(action="live_transition")
+
+    response = admin_client.post(
+        reverse("admin:approvals_approvalpolicy_change", args=[policy.pk]),
+        {"approvals_required": "0", "eligible_groups": ["operator"], "expiry_seconds": "-1"},
+    )
+
+    page = response.content.decode()
+    assert "At least 1 approver is needed besides the requester." in page
+    assert "At least 60 seconds: a request must stay open long enough to decide." in page
+    assert "greater than or equal to" not in page
+    assert "Risk officer" in page
+
+
 def test_operator_cannot_edit_policies(client_for):
     policy = ApprovalPolicy.objects.get(action="live_transition")
 

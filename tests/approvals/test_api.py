@@ -51,6 +51,22 @@ def test_api_create_by_target_id_returns_the_request_with_preconditions(client_f
     }
 
 
+def test_api_detail_of_an_executed_request_gives_the_stored_preconditions_only(
+    client_for, make_request, password
+):
+    request = make_request()
+    approve(client_for("operator2"), request, password)
+
+    body = client_for("risk").get(f"{BASE}{request.pk}/").json()
+
+    assert body["status"] == "executed"
+    assert body["preconditions"] is None
+    assert {p["code"]: p["passed"] for p in body["preconditions_at_execution"]} == {
+        "target_active": True,
+        "not_blocked": True,
+    }
+
+
 def test_api_create_by_the_action_lookup(client_for, policy, target):
     response = post(
         client_for("operator1"),

@@ -45,6 +45,27 @@ def grant(request, user, password, **kwargs):
     )
 
 
+def test_approval_request_keeps_the_preconditions_evaluated_at_request_and_execution(
+    make_request, users, password, target
+):
+    request = make_request()
+    target.is_active = False  # the precondition now fails: execution records that
+    target.save(update_fields=["is_active"])
+
+    grant(request, users["operator2"], password)
+
+    request.refresh_from_db()
+    assert request.status == ApprovalRequest.Status.FAILED
+    assert [(c["code"], c["passed"]) for c in request.preconditions_at_request] == [
+        ("target_active", True),
+        ("not_blocked", True),
+    ]
+    assert [(c["code"], c["passed"]) for c in request.preconditions_at_execution] == [
+        ("target_active", False),
+        ("not_blocked", True),
+    ]
+
+
 def test_approval_request_create_freezes_payload_and_snapshots_policy(make_request, users):
     request = make_request(payload={"b": 2, "a": [1, "x"]})
 

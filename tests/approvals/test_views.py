@@ -8,6 +8,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
+from opsportal.accounts.models import User
 from opsportal.approvals.models import ApprovalRequest
 from opsportal.approvals.services import approval_grant
 from opsportal.audit.models import AuditEvent
@@ -40,9 +41,50 @@ def test_approval_detail_shows_request_payload_hash_preconditions_and_forms(
     assert "operator1" in html
     assert '"venue": "valr"' in html
     assert request.payload_sha256 in html
-    assert "PASS</span> Target user is active" in html
+    assert re.search(r"Target user is active</th><td><span class=\"badge ok\">PASS", html)
     assert "Your password (to approve)" in html
     assert "Reason for rejecting" in html
+
+
+def test_approval_detail_of_a_pending_request_shows_when_requested_and_now(
+    make_request, client_for
+):
+    request = make_request()
+    User.objects.filter(pk=request.target_id).update(is_active=False)
+
+    html = client_for("operator2").get(reverse("approvals:detail", args=[request.pk])).content
+    html = html.decode()
+
+    assert re.search(r"<th scope=\"col\">When requested</th><th scope=\"col\">Now</th></tr>", html)
+    assert re.search(
+        r"Target user is active</th><td><span class=\"badge ok\">PASS</span></td>"
+        r"<td><span class=\"badge danger\">FAIL",
+        html,
+    )
+
+
+def test_approval_detail_of_an_executed_request_shows_what_held_then_not_now(
+    make_request, client_for, users, password
+):
+    request = make_request()
+    approval_grant(
+        request_id=request.pk,
+        actor=users["operator2"],
+        password=password,
+        payload_sha256=request.payload_sha256,
+    )
+    # After execution the target changes: today's state must not read as a failure.
+    User.objects.filter(pk=request.target_id).update(is_active=False)
+
+    html = client_for("risk").get(reverse("approvals:detail", args=[request.pk])).content
+    html = html.decode()
+
+    assert re.search(
+        r"<th scope=\"col\">When requested</th><th scope=\"col\">When executed</th></tr>",
+        html,
+    )
+    assert ">Now<" not in html
+    assert "FAIL" not in html
 
 
 def test_approval_detail_query_count_is_fixed(
@@ -270,6 +312,17 @@ def test_request_list_filters_and_paginates_with_fixed_queries(
     assert "Page 1 of 1 (20 requests)" in page2.content.decode()  # past the end: the last page
     assert "Page 1 of 2 (30 requests)" in everything.content.decode()
     assert "(10 requests)" in cancelled.content.decode()
+
+
+def test_request_list_and_detail_show_labels_not_codes(make_request, client_for):
+    request = make_request()  # the policy's groups: operator, risk_officer
+    client = client_for("operator2")
+
+    listing = client.get(reverse("approvals:list")).content.decode()
+    detail = client.get(reverse("approvals:detail", args=[request.pk])).content.decode()
+
+    assert f'{request.pk}/">Test action</a>' in listing
+    assert "from Operator, Risk officer; never the requester" in detail
 
 
 def test_request_list_with_a_bad_filter_is_not_an_error(client_for):

@@ -54,6 +54,13 @@ def test_live_transition_request_then_second_operator_approval_goes_live(
     assert request.payload["attestations"] == ALL_ATTESTED
 
 
+def test_live_transition_precondition_durations_read_in_hours(env, library):
+    results = {r.code: r.label for r in preconditions.evaluate_live_preconditions(env, {})}
+
+    assert results["dry_run_duration"] == "At least 24 h in DRY_RUN (runbook 1.6.4)"
+    assert results["no_recent_rollback"] == "No rollback in the last 24 h"
+
+
 def test_live_transition_passes_every_precondition_line_for_a_ready_environment(env, library):
     results = preconditions.evaluate_live_preconditions(env, ALL_ATTESTED)
 

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drills.models import DrillRun
+from drills.selectors import run_result_summary
 from drills.services.recording import (
     drill_action_item_add,
     drill_action_item_set_status,
@@ -230,7 +231,7 @@ def test_result_is_derived_from_steps(version, paper, users):
     drill_step_record(result_id=r2.pk, actor=lead, outcome="skipped", skip_reason="no venue")
     drill_step_record(result_id=r3.pk, actor=lead, outcome="pass", measured_seconds="60")
     run.refresh_from_db()
-    assert run.result == "passed_with_issues"
+    assert run.result == "incomplete"
 
     drill_step_record(result_id=r2.pk, actor=lead, outcome="pass")
     run.refresh_from_db()
@@ -239,6 +240,29 @@ def test_result_is_derived_from_steps(version, paper, users):
     drill_step_record(result_id=r2.pk, actor=lead, outcome="fail", observations="order went out")
     run.refresh_from_db()
     assert run.result == "failed"
+
+
+def test_a_run_with_most_steps_skipped_and_no_issues_reads_incomplete_not_passed(paper, users):
+    steps = [{"title": f"Step {n}", "instruction": f"Do {n}"} for n in range(1, 14)]
+    version = publish(spec(slug="thirteen-steps", steps=steps))
+    run = start(plan(version=version, environment=paper, lead=users["operator1"]))
+    results = list(run.step_results.order_by("position"))
+    for result in results[:7]:
+        drill_step_record(
+            result_id=result.pk,
+            actor=users["operator1"],
+            outcome="skipped",
+            skip_reason="venue closed",
+        )
+    for result in results[7:]:
+        drill_step_record(result_id=result.pk, actor=users["operator1"], outcome="pass")
+
+    run.refresh_from_db()
+
+    assert (run.result, run_result_summary(run)) == (
+        "incomplete",
+        "Incomplete: 7 of 13 steps skipped, 6 passed; no issues recorded",
+    )
 
 
 def test_an_issue_makes_a_passing_run_passed_with_issues(version, paper, users):

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -233,6 +234,33 @@ def test_sign_view_shows_content_and_hash(version, paper, users, client_for):
     assert signable_sha256(run) in body
     assert "kill-switch-drill" in body
     assert 'value="drill_lead" selected' in body
+
+
+def test_sign_view_offers_a_risk_officer_only_the_roles_they_may_sign(
+    version, paper, users, client_for
+):
+    run = completed_run(version=version, environment=paper, lead=users["operator1"])
+
+    body = client_for("risk").get(reverse("drills:run_sign", args=[run.pk])).content.decode()
+
+    select = re.search(r'<select name="role".*?</select>', body, re.S).group(0)
+    assert re.findall(r'<option value="(\w+)"', select) == ["risk_officer"]
+
+
+def test_sign_view_after_signing_says_why_there_is_nothing_left_instead_of_a_form(
+    version, paper, users, client_for
+):
+    run = completed_run(version=version, environment=paper, lead=users["operator1"])
+    op1 = client_for("operator1")
+    sign_post(op1, run, "drill_lead")
+
+    body = op1.get(reverse("drills:run_sign", args=[run.pk])).content.decode()
+
+    assert "Sign as" not in body
+    assert (
+        "You have signed as Drill lead; the remaining sign-off (Risk officer) needs a "
+        "different person." in body
+    )
 
 
 def sign_post(client, run, role, password=PASSWORD, sha=None):

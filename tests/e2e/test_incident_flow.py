@@ -33,7 +33,7 @@ def test_operator_and_commander_work_an_incident_and_the_auditor_only_reads(new_
 
     # ...acknowledges it and posts the initial alert.
     page.get_by_role("button", name="Acknowledge").click()
-    page.get_by_text(f"{incident.reference}: acknowledge done.").wait_for()
+    page.get_by_text(f"{incident.reference} acknowledged.").wait_for()
     page.get_by_label("Template").select_option("initial")
     page.get_by_label("What is affected").fill("No new orders reach the broker")
     page.get_by_role("button", name="Post update").click()
@@ -55,9 +55,9 @@ def test_operator_and_commander_work_an_incident_and_the_auditor_only_reads(new_
     boss.get_by_role("button", name="Assign role").click()
     boss.get_by_text("Role assigned.").wait_for()
     boss.get_by_role("button", name="Start mitigating").click()
-    boss.get_by_text("mitigate done.").wait_for()
+    boss.get_by_text(f"{incident.reference} is being mitigated.").wait_for()
     boss.get_by_role("button", name="Resolve").click()
-    boss.get_by_text("resolve done.").wait_for()
+    boss.get_by_text(f"{incident.reference} resolved.").wait_for()
     incident.refresh_from_db()
     assert incident.status == "resolved"
 

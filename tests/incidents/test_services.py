@@ -663,6 +663,21 @@ def test_incident_checklist_item_tick_records_who_when_note(users, open_incident
     assert ticked.done_at is not None
 
 
+def test_incident_checklist_item_tick_is_on_the_timeline_once(users, open_incident, playbook):
+    incident = open_incident(playbook_slug=playbook.procedure.slug)
+    item = services.incident_checklists(incident).get().items.first()
+
+    for _ in range(2):
+        services.incident_checklist_item_tick(
+            incident_id=incident.pk, item_id=item.pk, actor=users["operator2"], note="Gate HALT"
+        )
+
+    ticks = incident.timeline.filter(kind="playbook", body__startswith="Checklist step")
+    assert [(e.body, e.author) for e in ticks] == [
+        ("Checklist step 1 done (Test playbook): Step 1 — Gate HALT", users["operator2"])
+    ]
+
+
 def test_incident_checklist_item_tick_refuses_an_item_of_another_incident(
     users, open_incident, playbook
 ):

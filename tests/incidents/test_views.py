@@ -3,6 +3,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -217,11 +218,16 @@ def test_write_path_changes_the_incident_for_allowed_roles(
     data = path.data(users)
     assert path.seen(incident) != path.after  # else this test could not fail
 
-    response = client_for(username).post(reverse(f"incidents:{url_name}", args=args), data)
+    client = client_for(username)
+
+    response = client.post(reverse(f"incidents:{url_name}", args=args), data)
 
     assert response.status_code == 302, response.content[:2000]
-    assert response["Location"] == reverse("incidents:detail", args=[incident.pk])
     assert path.seen(incident) == path.after
+    # Back where the user was: the section (or the row) they acted on, as drills do.
+    url, anchor = response["Location"].split("#")
+    assert url == reverse("incidents:detail", args=[incident.pk])
+    assert f'id="{anchor}"' in client.get(url).content.decode()
 
 
 @pytest.mark.parametrize(("path", "username"), REFUSED)
@@ -395,7 +401,20 @@ def test_illegal_transition_is_a_message_not_an_error(client_for, users):
     )
 
     assert response.status_code == 200
-    assert "cannot be moved with" in response.content.decode()
+    assert (
+        f"{incident.reference} is detected and cannot go straight to resolved. "
+        "Next step: Acknowledge or Decline (false positive)."
+    ) in unescape(response.content.decode())
+
+
+def test_a_transition_says_what_happened_in_words(client_for, users):
+    incident = services.incident_open(actor=users["operator1"], title="x", severity="SEV2")
+
+    response = client_for("operator1").post(
+        reverse("incidents:transition", args=[incident.pk, "acknowledge"]), follow=True
+    )
+
+    assert f"{incident.reference} acknowledged." in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,14 @@ def failed_labels(results: list[PreconditionResult]) -> list[str]:
     return [r.label + (f" ({r.detail})" if r.detail else "") for r in results if not r.passed]
 
 
+def preconditions_snapshot(results: list[PreconditionResult]) -> list[dict[str, Any]]:
+    """`results` as stored on a request: [{"code", "label", "passed", "detail"}, ...]."""
+    return [
+        {"code": r.code, "label": r.label, "passed": bool(r.passed), "detail": r.detail}
+        for r in results
+    ]
+
+
 def is_expired(request: ApprovalRequest, now: Any) -> bool:
     return request.status == Status.PENDING and now >= request.expires_at
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from opsportal.accounts.step_up import step_up_check
 from opsportal.approvals.models import Approval, ApprovalRequest
-from opsportal.approvals.registry import get_action
+from opsportal.approvals.registry import PreconditionResult, get_action
 from opsportal.approvals.services._common import (
     Status,
     failed_labels,
@@ -19,10 +19,12 @@ from opsportal.approvals.services._common import (
     lock_target,
     mark_expired,
     not_open_error,
+    preconditions_snapshot,
     refusal_noted,
 )
 from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
+from opsportal.core.text import COMMENT_MAX, REASON_MAX, text_within
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +122,7 @@ def approval_grant(
 def _grant(
     *, request_id: int, actor: Any, password: str, seen_sha256: str, comment: str
 ) -> ApprovalRequest:
+    text_within(comment, limit=COMMENT_MAX, field="comment", label="The comment")
     _check_password(actor, password)
     head = ApprovalRequest.objects.filter(pk=request_id).select_related("target_type").first()
     if head is None:
@@ -180,6 +183,7 @@ def _execute(request: ApprovalRequest, target: Any, actor: Any, now: Any) -> Non
     )
     failure = ""
     result: dict | None = None
+    checked: list[PreconditionResult] = []
     try:
         spec = get_action(request.action)
     except KeyError:
@@ -187,13 +191,23 @@ def _execute(request: ApprovalRequest, target: Any, actor: Any, now: Any) -> Non
         spec = None
     if spec is not None and target is None:
         failure = "The target no longer exists."
+        checked = [PreconditionResult("target_exists", "The target still exists", False)]
     if spec is not None and not failure:
         try:
-            failed = failed_labels(spec.preconditions(target, request.payload))
+            checked = list(spec.preconditions(target, request.payload))
+            failed = failed_labels(checked)
         except DomainError as exc:
+            checked = [
+                PreconditionResult(
+                    "preconditions", "Preconditions could be evaluated", False, exc.message
+                )
+            ]
             failed = [exc.message]
         if failed:
             failure = "Preconditions no longer hold: " + "; ".join(failed) + "."
+    # Kept with the request whatever happens next: the evidence of what held when
+    # the action ran (or why it did not run).
+    request.preconditions_at_execution = preconditions_snapshot(checked)
     if spec is not None and not failure:
         try:
             with transaction.atomic():
@@ -204,7 +218,9 @@ def _execute(request: ApprovalRequest, target: Any, actor: Any, now: Any) -> Non
     if failure:
         request.fail()
         request.failure_reason = failure
-        request.save(update_fields=["status", "failure_reason", "finished_at"])
+        request.save(
+            update_fields=["status", "failure_reason", "finished_at", "preconditions_at_execution"]
+        )
         audit_record(
             actor=actor,
             event_type="approval.failed",
@@ -219,7 +235,7 @@ def _execute(request: ApprovalRequest, target: Any, actor: Any, now: Any) -> Non
         return
     request.complete()
     request.result = result
-    request.save(update_fields=["status", "result", "finished_at"])
+    request.save(update_fields=["status", "result", "finished_at", "preconditions_at_execution"])
     audit_record(
         actor=actor,
         event_type="approval.executed",
@@ -251,6 +267,7 @@ def _reject(*, request_id: int, actor: Any, reason: str, password: str) -> Appro
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why you reject it.", code="required", field="reason")
+    text_within(reason, limit=REASON_MAX, field="reason", label="The reason")
     _check_password(actor, password)
     deferred: DomainError | None = None
     with transaction.atomic(durable=True):

@@ -20,6 +20,7 @@ from opsportal.approvals.services._common import (
     lock_target,
     mark_expired,
     not_open_error,
+    preconditions_snapshot,
     refusal_noted,
     spec_for,
 )
@@ -27,6 +28,7 @@ from opsportal.approvals.services.payload import payload_canonical_json
 from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
 from opsportal.core.hashing import text_sha256
+from opsportal.core.text import REASON_MAX, text_within
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +98,7 @@ def _create(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why this is needed.", code="required", field="reason")
+    text_within(reason, limit=REASON_MAX, field="reason", label="The reason")
     if not isinstance(target, models.Model) or target._meta.label_lower != spec.target_model:
         raise ValidationFailed(
             f"The target of '{action}' must be a {spec.target_model}.",
@@ -146,6 +149,7 @@ def _create(
             eligible_groups=list(policy.eligible_groups),
             expires_at=now + timedelta(seconds=policy.expiry_seconds),
             created_at=now,
+            preconditions_at_request=preconditions_snapshot(results),
         )
         try:
             with transaction.atomic():
@@ -209,7 +213,8 @@ def _amend(*, request_id: int, actor: Any, payload: dict) -> ApprovalRequest:
         elif digest != request.payload_sha256:
             spec = spec_for(request.action)
             frozen = json.loads(canonical)
-            failed = failed_labels(spec.preconditions(request.target, frozen))
+            results = spec.preconditions(request.target, frozen)
+            failed = failed_labels(results)
             if failed:
                 raise Conflict(
                     "Preconditions not met: " + "; ".join(failed) + ".",
@@ -222,7 +227,16 @@ def _amend(*, request_id: int, actor: Any, payload: dict) -> ApprovalRequest:
             request.payload = frozen
             request.payload_sha256 = digest
             request.payload_revision += 1
-            request.save(update_fields=["payload", "payload_sha256", "payload_revision"])
+            # What approvers now decide on was evaluated at this amendment.
+            request.preconditions_at_request = preconditions_snapshot(results)
+            request.save(
+                update_fields=[
+                    "payload",
+                    "payload_sha256",
+                    "payload_revision",
+                    "preconditions_at_request",
+                ]
+            )
             audit_record(
                 actor=actor,
                 event_type="approval.amended",
@@ -268,6 +282,7 @@ def _cancel(*, request_id: int, actor: Any, reason: str, durable: bool) -> Appro
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why you cancel it.", code="required", field="reason")
+    text_within(reason, limit=REASON_MAX, field="reason", label="The reason")
     with transaction.atomic(durable=durable):
         request = lock_request(request_id)
         if actor is not None and request.requester_id != actor.pk:

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import template
 
+from opsportal.accounts.roles import role_label
+from opsportal.approvals.registry import get_action
 from opsportal.approvals.selectors import approvals_waiting_count
 
 register = template.Library()
@@ -22,3 +24,18 @@ def approvals_waiting(context: Any) -> int | None:
 @register.filter
 def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """ "kill_switch_resume" -> its registered label ("Resume trading after a kill")."""
+    try:
+        return get_action(action).label
+    except KeyError:
+        return action
+
+
+@register.filter
+def role_labels(roles: list[str]) -> str:
+    """["risk_officer", "operator"] -> "Risk officer, Operator"."""
+    return ", ".join(role_label(r) for r in roles or [])
