@@ -32,7 +32,8 @@ from tests.test_quickstart import (
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-COMMAND = re.compile(r"python manage\.py ([^`\n#]+)")
+# A command name first: prose such as "every `python manage.py ...` command" is no command.
+COMMAND = re.compile(r"python manage\.py ([a-z_]+(?:[^`\n#]*))")
 # Placeholders in the docs and what a reader would type for them.
 PLACEHOLDERS = {"<app>": "accounts"}
 # What the commands that ask for a password read (getpass falls back to stdin).

@@ -10,6 +10,9 @@ ROLE_GRANTS = {
         "django_celery_beat.add_periodictask",
         "django_celery_beat.change_periodictask",
         "django_celery_beat.view_periodictask",
+        # Clear a sign-in lockout (django-axes' "Access attempts" in the admin).
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
     ],
     "operator": ["accounts.view_user"],
     "incident_commander": ["accounts.view_user"],

@@ -13,14 +13,12 @@ class ApprovalsConfig(AppConfig):
         from opsportal.approvals.permissions import ROLE_GRANTS
 
         register_role_grants(self.label, ROLE_GRANTS)
-        from opsportal.approvals import (
-            audit_events,  # noqa: F401
-            role_grant,
-        )
+        from opsportal.approvals import audit_events  # noqa: F401
+        from opsportal.approvals.defaults import ensure_default_policies_after_migrate
+        from opsportal.approvals.role_grant import register as register_role_grant_action
 
         # Granting risk officer / admin / superuser is four-eyes (role_grant.py says why here).
-        role_grant.register()
-        from opsportal.approvals.defaults import ensure_default_policies_after_migrate
+        register_role_grant_action()
 
         post_migrate.connect(
             ensure_default_policies_after_migrate,

@@ -58,3 +58,17 @@ def test_fewer_wrong_passwords_than_the_limit_still_let_the_right_one_in(client,
     response = sign_in(client, "operator1", password)
 
     assert (response.status_code, response.url) == (302, reverse("dashboard"))
+
+
+def test_an_admin_sees_and_clears_lockouts_in_the_admin(client, users, password):
+    for _ in range(settings.OPSPORTAL_LOGIN_FAILURE_LIMIT):
+        sign_in(client, "operator1", "wrong-guess")
+    admin = users["admin"]
+    admin.is_staff = True
+    admin.save(update_fields=["is_staff"])
+    client.force_login(admin)
+
+    listing = client.get("/admin/axes/accessattempt/")
+
+    assert listing.status_code == 200 and "operator1" in listing.content.decode()
+    assert admin.has_perm("axes.delete_accessattempt")
