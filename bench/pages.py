@@ -20,7 +20,11 @@ What it does (loopback only, bounded):
 3. Signs the auditor in (a session row made in-process, sent as the cookie) and, for
    each page, sends `--warmup` then `--requests` GETs back to back on one keep-alive
    connection, timing each from send to the last byte. Prints p50 / p95 / max in ms
-   per page and checks each answered 200.
+   per page, the status codes seen, and the server's CPU per request: the CPU time
+   (user + system, from /proc) the gunicorn processes and the database's PostgreSQL
+   backends used over the measured requests, divided by their number. On a busy
+   shared machine the wall times include waiting for a CPU; the CPU figure is what
+   the page itself costs.
 
 Deep pages: the list shows 25 incidents a page and the API 50. With `--legacy` (code
 that paginates with OFFSET, e.g. `main` before issue 14) the deep pages are
@@ -276,12 +280,36 @@ def pages(ctx: dict, legacy: bool) -> list[tuple[str, str]]:
     ]
 
 
-def measure(port: int, cookie: str, path: str, warmup: int, count: int) -> dict:
+def cpu_snapshot(server_pid: int, database: str) -> dict[int, float]:
+    """CPU seconds so far of the gunicorn processes and of the database's backends
+    (persistent connections: CONN_MAX_AGE keeps them across requests)."""
+    import psycopg  # noqa: PLC0415  (set-up only, as in ensure_database)
+
+    with psycopg.connect(dbname="postgres", **PG) as conn:
+        backends = [
+            pid
+            for (pid,) in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
+            ).fetchall()
+        ]
+    pids = [server_pid, *gate.child_pids(server_pid), *backends]
+    return {pid: gate.cpu_seconds(pid) for pid in pids}
+
+
+def measure(
+    port: int, cookie: str, path: str, warmup: int, count: int, server_pid: int, database: str
+) -> dict:
+    """Wall time per request (client side) and the server's CPU per request (gunicorn
+    plus PostgreSQL backends, from /proc): the CPU figure is what the page costs,
+    the wall time also what other work on the machine costs it."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Cookie": cookie, "Accept": "text/html,application/json"}
     times = []
     status = set()
+    cpu_before: dict[int, float] = {}
     for n in range(warmup + count):
+        if n == warmup:
+            cpu_before = cpu_snapshot(server_pid, database)
         started = time.perf_counter()
         conn.request("GET", path, headers=headers)
         response = conn.getresponse()
@@ -291,7 +319,10 @@ def measure(port: int, cookie: str, path: str, warmup: int, count: int) -> dict:
         if n >= warmup:
             times.append(elapsed)
     conn.close()
+    cpu_after = cpu_snapshot(server_pid, database)
+    cpu = sum(cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after)
     return {
+        "cpu_ms_per_request": round(cpu * 1000 / count, 1),
         "p50_ms": round(statistics.median(times), 1),
         "p95_ms": round(gate.percentile(times, 0.95), 1),
         "max_ms": round(max(times), 1),
@@ -335,12 +366,15 @@ def main() -> None:
         for name, path in targets:
             results[name] = {
                 "path": path,
-                **measure(port, cookie, path, args.warmup, args.requests),
+                **measure(
+                    port, cookie, path, args.warmup, args.requests, server.pid, args.database
+                ),
             }
             r = results[name]
             print(
                 f"{name:28} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms"
-                f"  max {r['max_ms']:7.1f} ms  {r['status']}"
+                f"  max {r['max_ms']:7.1f} ms  server CPU {r['cpu_ms_per_request']:6.1f} ms/req"
+                f"  {r['status']}"
             )
     finally:
         gate.stop_server(server)
