@@ -110,5 +110,5 @@ def test_environment_page_shows_the_live_transition_checklist_after_going_live(
 def test_environment_page_shows_the_pre_live_checklist_while_in_dry_run(client_for, env, library):
     html = client_for("operator1").get("/environments/paper/").content.decode()
 
-    assert "Attested item by item by whoever requests LIVE" in html
+    assert "Attested item by item by the requester of the LIVE transition" in html
     assert "<strong>1. Database reachable</strong>" in html
