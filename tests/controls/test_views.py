@@ -177,3 +177,4 @@ def test_kill_history_row_links_the_incident_it_opened(client_for, env, library,
 
     assert event.incident_id is not None
     assert f'<a href="/incidents/{event.incident_id}/">incident #{event.incident_id}</a>' in html
+    assert "Manual: test</td>" in html
