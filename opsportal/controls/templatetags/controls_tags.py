@@ -8,8 +8,9 @@ from typing import Any
 
 from django import template
 
+from opsportal.controls import models as control_models
 from opsportal.controls.forms import KillSwitchTriggerForm
-from opsportal.controls.models import Environment, ReasonCode
+from opsportal.controls.models import Environment
 from opsportal.controls.selectors import decide
 
 register = template.Library()
@@ -56,4 +57,4 @@ def kill_switch_badge(state: str) -> str:
 def reason_label(code: str) -> str:
     """A kill reason code as people read it: "emergency_l2" -> "Emergency L2 — system
     malfunction"; an unknown code is shown as it is."""
-    return str(dict(ReasonCode.choices).get(code, code))
+    return str(dict(control_models.ReasonCode.choices).get(code, code))
