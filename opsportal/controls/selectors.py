@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 from typing import Any
 
@@ -30,6 +30,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from psycopg import pq
 
+from opsportal.approvals.models import ApprovalRequest
 from opsportal.controls.models import Environment, GateToken, KillSwitchEvent, ModeChange
 from opsportal.core.errors import NotFound
 from opsportal.library.models import Checklist, ChecklistItem
@@ -353,10 +354,14 @@ class HistoryEntry:
     approval_request_id: int | None
     is_drill: bool
     version: int
+    # Who asked for a change another person approved (going live, resuming after a
+    # kill): the approval request's requester; "" for a change one person made.
+    requested_by: str = ""
 
 
 def environment_history(environment: Environment, *, limit: int = 50) -> list[HistoryEntry]:
-    """Kill-switch events and mode changes, newest first (two queries)."""
+    """Kill-switch events and mode changes, newest first (three queries: the third
+    names the requester of each change made through an approval request)."""
     events = KillSwitchEvent.objects.filter(environment=environment).select_related("actor")[:limit]
     changes = ModeChange.objects.filter(environment=environment).select_related("actor")[:limit]
     entries = [
@@ -394,6 +399,16 @@ def environment_history(environment: Environment, *, limit: int = 50) -> list[Hi
             version=c.version,
         )
         for c in changes
+    ]
+    request_ids = {h.approval_request_id for h in entries if h.approval_request_id}
+    requesters = dict(
+        ApprovalRequest.objects.filter(pk__in=request_ids).values_list("pk", "requester__username")
+    )
+    entries = [
+        replace(h, requested_by=requesters.get(h.approval_request_id, ""))
+        if h.approval_request_id
+        else h
+        for h in entries
     ]
     return sorted(chain(entries), key=lambda h: (h.occurred_at, h.version), reverse=True)[:limit]
 

@@ -67,6 +67,7 @@ def history_dict(entry: HistoryEntry) -> dict[str, Any]:
         "note": entry.note,
         "incident": entry.incident_id,
         "approval_request": entry.approval_request_id,
+        "requested_by": entry.requested_by,
         "is_drill": entry.is_drill,
         "version": entry.version,
     }
@@ -121,6 +122,9 @@ class HistoryEntryOutput(serializers.Serializer):
     note = serializers.CharField()
     incident = serializers.IntegerField(allow_null=True)
     approval_request = serializers.IntegerField(allow_null=True)
+    requested_by = serializers.CharField(
+        help_text="The requester of a change made through an approval request, else empty."
+    )
     is_drill = serializers.BooleanField()
     version = serializers.IntegerField()
 

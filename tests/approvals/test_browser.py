@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from opsportal.accounts.models import User
 from opsportal.approvals.models import ApprovalRequest
+from opsportal.approvals.services import approval_grant
+from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
 
@@ -60,3 +63,27 @@ def test_risk_officer_rejects_on_a_phone_after_confirming(
     request.refresh_from_db()
     assert request.status == ApprovalRequest.Status.REJECTED
     assert page.get_by_role("button", name="Approve").count() == 0
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_executed_request_page_shows_what_held_then_and_fits_the_screen(
+    new_page, login, make_request, users, password, width
+):
+    request = make_request(payload={"venue": "valr"}, reason="Quarterly go-live")
+    approval_grant(
+        request_id=request.pk,
+        actor=users["operator2"],
+        password=password,
+        payload_sha256=request.payload_sha256,
+    )
+    User.objects.filter(pk=request.target_id).update(is_active=False)  # fails if re-checked
+    page = new_page(viewport={"width": width, "height": 900})
+    login(page, "risk")
+
+    page.goto(f"/approvals/{request.pk}/")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"approval-executed-{width}.png"), full_page=True)
+    table = page.locator(".preconditions table").text_content()
+    assert "When executed" in table and "FAIL" not in table and "Now" not in table
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -1,6 +1,9 @@
 import pytest
 
+from opsportal.approvals.services import approval_grant
+from opsportal.controls import services
 from opsportal.controls.models import Environment
+from tests.controls.conftest import ALL_ATTESTED
 from tests.controls.factories import EnvironmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +148,33 @@ def test_dashboard_panel_shows_environments_with_gate(client_for, env):
     html = client_for("auditor").get("/").content.decode()
 
     assert "Trading environments" in html and "ALLOW" in html
+
+
+def test_going_live_history_names_the_requester_and_approver_and_links_the_request(
+    client_for, env, users, library, password
+):
+    request = services.live_transition_request(
+        environment=env, actor=users["operator1"], reason="ready", attestations=ALL_ATTESTED
+    )
+    approval_grant(
+        request_id=request.pk,
+        actor=users["operator2"],
+        password=password,
+        payload_sha256=request.payload_sha256,
+    )
+
+    html = client_for("auditor").get("/environments/paper/").content.decode()
+
+    assert "requested by operator1, approved by operator2" in html
+    assert f'<a href="/approvals/{request.pk}/">request #{request.pk}</a>' in html
+
+
+def test_kill_history_row_links_the_incident_it_opened(client_for, env, library, kill):
+    event = kill(env)
+    event.refresh_from_db()
+
+    html = client_for("operator1").get("/environments/paper/").content.decode()
+
+    assert event.incident_id is not None
+    assert f'<a href="/incidents/{event.incident_id}/">incident #{event.incident_id}</a>' in html
+    assert "Manual: test</td>" in html

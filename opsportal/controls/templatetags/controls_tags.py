@@ -8,6 +8,7 @@ from typing import Any
 
 from django import template
 
+from opsportal.controls import models as control_models
 from opsportal.controls.forms import KillSwitchTriggerForm
 from opsportal.controls.models import Environment
 from opsportal.controls.selectors import (
@@ -83,3 +84,10 @@ def decision_badge(decision: str) -> str:
 @register.filter
 def kill_switch_badge(state: str) -> str:
     return {"ACTIVE": "ok", "RECOVERING": "warn", "KILLED": "danger"}.get(state, "")
+
+
+@register.filter
+def reason_label(code: str) -> str:
+    """A kill reason code as people read it: "emergency_l2" -> "Emergency L2 — system
+    malfunction"; an unknown code is shown as it is."""
+    return str(dict(control_models.ReasonCode.choices).get(code, code))
