@@ -6,9 +6,15 @@ An app that owns a dangerous action registers it once, from its `AppConfig.ready
         action="live_transition",
         label="Go live (DRY_RUN -> LIVE)",
         target_model="controls.environment",
+        request_permission="controls.request_live_transition",
         preconditions=live_transition_preconditions,
         execute=live_transition_execute,
     ))
+
+Who may *request* the action is declared with it (`request_permission`) and the
+engine checks it on every request, whatever the path (browser, the generic
+`/api/v1/approvals/` API, the owning app's endpoints, commands, the shell): an
+action's own endpoint and the generic API cannot disagree.
 
 The engine evaluates `preconditions(target, payload)` when a request is made (every
 check must pass), shows them live on the request page, and evaluates them again
@@ -48,6 +54,11 @@ class ActionSpec:
     action: the name, also the `ApprovalPolicy.action` that governs it.
     label: shown to people ("Resume trading after a kill").
     target_model: "app_label.model" of the object acted on.
+    request_permission: the permission ("app_label.codename", or a tuple of them:
+        all needed) a user must hold to request the action; the engine refuses
+        anyone else (NotPermitted "not_permitted_to_request", audited as
+        `approval.refused`). Required: an action nobody declared who may request
+        is a programming error, not an open door.
     preconditions: `(target, payload) -> list[PreconditionResult]`; no side effects.
     execute: `(target, payload, request) -> dict | None`, the side effect. It runs
         inside the approval transaction, in a savepoint, after the request row (and
@@ -62,6 +73,7 @@ class ActionSpec:
     action: str
     label: str
     target_model: str
+    request_permission: str | tuple[str, ...]
     preconditions: Callable[[Any, dict], list[PreconditionResult]]
     execute: Callable[[Any, dict, ApprovalRequest], dict | None]
     target_lookup: Callable[[str], Any] | None = None
@@ -76,9 +88,21 @@ def register_action(spec: ActionSpec) -> None:
     existing = _ACTIONS.get(spec.action)
     if existing is not None and existing != spec:
         raise ValueError(f"approval action {spec.action!r} is already registered")
+    if not spec.request_permission or not all(
+        isinstance(p, str) and p.count(".") == 1 for p in request_permissions(spec)
+    ):
+        raise ValueError(
+            f"action {spec.action!r} must declare request_permission as 'app_label.codename'"
+        )
     if spec.target_model.count(".") != 1 or spec.target_model != spec.target_model.lower():
         raise ValueError(f"target_model must be 'app_label.model', got {spec.target_model!r}")
     _ACTIONS[spec.action] = spec
+
+
+def request_permissions(spec: ActionSpec) -> tuple[str, ...]:
+    """The permissions a requester of `spec`'s action must hold (all of them)."""
+    perm = spec.request_permission
+    return (perm,) if isinstance(perm, str) else tuple(perm)
 
 
 def get_action(action: str) -> ActionSpec:
