@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from opsportal.approvals.models import ApprovalRequest
 
 
+DEFAULT_DECIDE_PERMISSION = "approvals.decide_approvalrequest"
+
+
 @dataclass(frozen=True)
 class PreconditionResult:
     """One check, shown to people as a pass/fail line.
@@ -68,6 +71,10 @@ class ActionSpec:
         on the request as its result. Queue tasks with `transaction.on_commit`.
     target_lookup: optional `(key: str) -> target | None`, so API callers can name
         the target by a natural key (an environment slug) instead of its id.
+    decide_permission: the permission (or tuple: all needed) an approver must hold
+        besides membership of an eligible group. A policy may name as eligible only
+        roles that hold it (`approval_policy_save`), so a role that may change
+        nothing (auditor) can never approve.
     """
 
     action: str
@@ -77,6 +84,7 @@ class ActionSpec:
     preconditions: Callable[[Any, dict], list[PreconditionResult]]
     execute: Callable[[Any, dict, ApprovalRequest], dict | None]
     target_lookup: Callable[[str], Any] | None = None
+    decide_permission: str | tuple[str, ...] = DEFAULT_DECIDE_PERMISSION
 
 
 _ACTIONS: dict[str, ActionSpec] = {}
@@ -102,6 +110,14 @@ def register_action(spec: ActionSpec) -> None:
 def request_permissions(spec: ActionSpec) -> tuple[str, ...]:
     """The permissions a requester of `spec`'s action must hold (all of them)."""
     perm = spec.request_permission
+    return (perm,) if isinstance(perm, str) else tuple(perm)
+
+
+def decide_permissions(action: str) -> tuple[str, ...]:
+    """The permissions an approver of `action` must hold (all of them); the default
+    for an action no app registered."""
+    spec = _ACTIONS.get(action)
+    perm = spec.decide_permission if spec else DEFAULT_DECIDE_PERMISSION
     return (perm,) if isinstance(perm, str) else tuple(perm)
 
 
