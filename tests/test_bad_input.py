@@ -3,8 +3,16 @@ naming the problem, and `orders_affected` given to the API is stored."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import re
+
 import pytest
+from django import forms as django_forms
+from django.apps import apps as django_apps
+from django.core.validators import MaxValueValidator
 from django.test import Client
+from rest_framework import serializers
 
 from incidents.models import Incident
 from incidents.services import incident_open
@@ -158,3 +166,61 @@ def test_kill_form_with_an_incident_number_beyond_bigint_rerenders(client_for):
     )
 
     assert response.status_code == 400
+
+
+def _subclasses(cls):
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _subclasses(sub)
+    return found
+
+
+PORTAL = ("incidents.", "drills.", "opsportal.")
+
+
+def test_every_integer_a_form_or_input_serializer_takes_is_bounded():
+    """The class fix for "3000000000 overflows the column": a new form or input
+    serializer with an unbounded integer field fails here. Input serializers are the
+    ones named `...In`, `...Input` or `...InputSerializer`."""
+    modules = [
+        f"{app.name}.{module}"
+        for app in django_apps.get_app_configs()
+        for module in ("forms", "serializers", "views", "api", "filters", "admin")
+        if app.name.startswith(PORTAL) and importlib.util.find_spec(f"{app.name}.{module}")
+    ]
+    [importlib.import_module(m) for m in modules]
+    forms_ = [c for c in _subclasses(django_forms.BaseForm) if c.__module__.startswith(PORTAL)]
+    inputs = [
+        c
+        for c in _subclasses(serializers.Serializer)
+        if c.__module__.startswith(PORTAL) and re.search(r"(In|Input|InputSerializer)$", c.__name__)
+    ]
+    fields = [
+        (f"{c.__module__}.{c.__name__}.{n}", f) for c in forms_ for n, f in c.base_fields.items()
+    ]
+    fields += [
+        (f"{c.__module__}.{c.__name__}.{n}", f) for c in inputs for n, f in c().fields.items()
+    ]
+
+    # ModelForm fields: the model field's range validators run in the form's clean.
+    model_bounded = {
+        f"{c.__module__}.{c.__name__}.{n}"
+        for c in forms_
+        if issubclass(c, django_forms.ModelForm)
+        for n in c.base_fields
+        if n in {f.name for f in c._meta.model._meta.fields}
+        and any(
+            isinstance(v, MaxValueValidator) for v in c._meta.model._meta.get_field(n).validators
+        )
+    }
+    unbounded = [
+        name
+        for name, field in fields
+        if isinstance(field, django_forms.IntegerField | serializers.IntegerField)
+        and not getattr(field, "read_only", False)
+        and field.max_value is None
+        and name not in model_bounded
+    ]
+
+    assert len(fields) > 20  # the walk found the portal's forms and serializers
+    assert unbounded == []
