@@ -87,6 +87,7 @@ class IncidentListApi(ListAPIView):
             summary=values["summary"],
             environment=environment,
             trading_halted=values["trading_halted"],
+            orders_affected=values["orders_affected"],
             playbook_slug=values["playbook"],
         )
         return Response(IncidentOut(incident).data, status=status.HTTP_201_CREATED)
@@ -136,8 +137,10 @@ class IncidentTimelineApi(APIView):
 
     @property
     def required_permission(self) -> str:
-        kind = self.request.data.get("kind") if self.request.method == "POST" else None
-        if kind == "note":
+        # The body may be any JSON (`[]`, `"x"`): only an object names a kind; anything
+        # else needs the stricter permission and is then refused as invalid (400).
+        data = self.request.data if self.request.method == "POST" else None
+        if isinstance(data, dict) and data.get("kind") == "note":
             return "incidents.add_note_incident"
         return "incidents.add_record_incident"
 

@@ -35,7 +35,7 @@ from opsportal.approvals.registry import PreconditionResult
 from opsportal.controls import hooks
 from opsportal.controls.models import Environment, KillSwitchEvent, ReasonCode
 from opsportal.controls.preconditions import register_live_precondition
-from opsportal.core.errors import DomainError
+from opsportal.core.errors import DomainError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -148,11 +148,25 @@ def _open_kill_incident(change: hooks.ControlChange) -> int | None:
     return None
 
 
-def resolve_incident_link(user: Any, incident_id: int) -> int | None:
-    """`incident_id` when it names an open incident and `user` may see incidents."""
-    if not user.has_perm("incidents.view_incident"):
+def resolve_incident_link(user: Any, incident_id: int, environment: Environment) -> int | None:
+    """`incident_id` when it names an open incident that `user` may see (None: the
+    system) and that is about `environment` or no environment; None otherwise.
+    Raises ValidationFailed (field "incident") for an open incident of another
+    environment: linking it would leave `environment`'s change without its own."""
+    if user is not None and not user.has_perm("incidents.view_incident"):
         return None
-    return incident_id if Incident.objects.open().filter(pk=incident_id).exists() else None
+    incident = Incident.objects.open().filter(pk=incident_id).only("environment_id").first()
+    if incident is None:
+        return None
+    if incident.environment_id is not None and incident.environment_id != environment.pk:
+        other = Environment.objects.filter(pk=incident.environment_id).first()
+        raise ValidationFailed(
+            f"Incident #{incident_id} is about {other.slug if other else 'another environment'}"
+            f", not {environment.slug}: link an incident of {environment.slug}, or none.",
+            code="wrong_environment",
+            field="incident",
+        )
+    return incident_id
 
 
 def check_no_open_major_incident(environment: Environment) -> PreconditionResult:

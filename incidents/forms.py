@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from incidents.models import ResponseRole, StatusUpdate
+from incidents.models import MAX_ORDERS_AFFECTED, ResponseRole, StatusUpdate
 from incidents.severity import SEVERITY_CHOICES
 from incidents.status_templates import TEMPLATE_FIELDS
 from opsportal.controls.models import Environment
@@ -46,7 +46,9 @@ class IncidentCreateForm(forms.Form):
         help_text="Negative for a loss.",
     )
     pnl_currency = forms.CharField(max_length=3, initial="USD", label="Currency")
-    orders_affected = forms.IntegerField(min_value=0, required=False, label="Orders affected")
+    orders_affected = forms.IntegerField(
+        min_value=0, max_value=MAX_ORDERS_AFFECTED, required=False, label="Orders affected"
+    )
     affected_systems = forms.CharField(max_length=300, required=False, label="Affected systems")
     playbook = forms.ChoiceField(required=False, label="Playbook")
 
@@ -160,5 +162,7 @@ class ImpactForm(forms.Form):
         help_text="Negative for a loss.",
     )
     pnl_currency = forms.CharField(max_length=3, label="Currency")
-    orders_affected = forms.IntegerField(min_value=0, required=False, label="Orders affected")
+    orders_affected = forms.IntegerField(
+        min_value=0, max_value=MAX_ORDERS_AFFECTED, required=False, label="Orders affected"
+    )
     affected_systems = forms.CharField(max_length=300, required=False, label="Affected systems")

@@ -118,6 +118,8 @@ class Incident(FSMModelMixin, models.Model):
         help_text="Profit and loss impact; negative is a loss.",
     )
     pnl_currency = models.CharField(max_length=3, default="USD")
+    # The column is a PostgreSQL integer: forms, serializers and services bound
+    # input to MAX_ORDERS_AFFECTED so a larger number is a 400, never a DataError.
     orders_affected = models.PositiveIntegerField(null=True, blank=True)
     affected_systems = models.CharField(max_length=300, blank=True)
 
@@ -361,6 +363,9 @@ class IncidentSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.last_number}"
+
+
+MAX_ORDERS_AFFECTED = 2_147_483_647  # PostgreSQL integer
 
 
 class ResponseRole(models.TextChoices):

@@ -45,3 +45,20 @@ ROLE_GRANTS = {
     "risk_officer": [*_READ, "incidents.add_note_incident"],
     "admin": _READ,
 }
+
+# What a holder of each response role must be able to do (all of these): a response
+# role is work on the incident, so a user whose portal roles may not do that work
+# (the auditor, who may change nothing; an admin) cannot hold it
+# (`incident_role_assign`).
+RESPONSE_ROLE_NEEDS = {
+    "incident_commander": (
+        "incidents.change_severity_incident",
+        "incidents.resolve_incident",
+        "incidents.assign_role_incident",
+    ),
+    "technical_lead": ("incidents.add_record_incident",),
+    "communications_lead": ("incidents.post_status_update_incident",),
+    "scribe": ("incidents.add_note_incident",),
+    "risk_officer": ("incidents.add_note_incident",),
+    "sme": ("incidents.add_note_incident",),
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from incidents.models import Incident, TimelineEntry
+from incidents.models import MAX_ORDERS_AFFECTED, Incident, TimelineEntry
 from incidents.severity import SEVERITY_CHOICES
 from opsportal.accounts.models import User
 from opsportal.controls.models import Environment
@@ -80,6 +80,9 @@ class IncidentOpenIn(serializers.Serializer):
         max_length=64, required=False, allow_null=True, default=None
     )
     trading_halted = serializers.BooleanField(required=False, default=False)
+    orders_affected = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=MAX_ORDERS_AFFECTED
+    )
     playbook = serializers.SlugField(max_length=100, required=False, allow_null=True, default=None)
 
 

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "opsportal.core.middleware.RequestContextMiddleware",
+    # NUL in a query parameter or form field: 400 here, never a DataError later.
+    "opsportal.core.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -244,6 +246,12 @@ REST_FRAMEWORK = {
         "opsportal.controls.authentication.GateTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["opsportal.core.api.DeclaredPermission"],
+    # JSON bounded in size and depth, no NUL (400 naming the problem, never a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "opsportal.core.api.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "opsportal.core.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

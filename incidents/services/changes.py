@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from incidents.models import (
+    MAX_ORDERS_AFFECTED,
     OPEN_STATUSES,
     Incident,
     Status,
@@ -143,6 +144,10 @@ def incident_impact_update(
         raise ValidationFailed("Currency is a three-letter code, e.g. USD.", field="pnl_currency")
     if orders_affected is not None and orders_affected < 0:
         raise ValidationFailed("Orders affected cannot be negative.", field="orders_affected")
+    if orders_affected is not None and orders_affected > MAX_ORDERS_AFFECTED:
+        raise ValidationFailed(
+            f"Orders affected is at most {MAX_ORDERS_AFFECTED:,}.", field="orders_affected"
+        )
     wanted = {
         "trading_halted": bool(trading_halted),
         "pnl_impact": pnl_impact,

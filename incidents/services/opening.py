@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import (
+    MAX_ORDERS_AFFECTED,
     Incident,
     Status,
     TimelineEntry,
@@ -89,6 +90,10 @@ def incident_open_in_transaction(
         raise ValidationFailed("Currency is a three-letter code, e.g. USD.", field="pnl_currency")
     if orders_affected is not None and orders_affected < 0:
         raise ValidationFailed("Orders affected cannot be negative.", field="orders_affected")
+    if orders_affected is not None and orders_affected > MAX_ORDERS_AFFECTED:
+        raise ValidationFailed(
+            f"Orders affected is at most {MAX_ORDERS_AFFECTED:,}.", field="orders_affected"
+        )
     sev = SEVERITIES[severity]
     with transaction.atomic():
         incident = Incident(

@@ -14,6 +14,7 @@ from incidents.models import (
     Status,
     TimelineEntry,
 )
+from incidents.permissions import RESPONSE_ROLE_NEEDS
 from incidents.services._base import (
     lock_incident,
     name_of,
@@ -39,13 +40,23 @@ def incident_role_assign(
     Every role but "sme" has one holder: assigning it ends the current holder's
     assignment (a hand-off, kept in history). Subject-matter experts may be many.
     No-op if `user` already holds the role. Closed and declined incidents take no
-    new assignments (Conflict).
+    new assignments (Conflict). `user` must hold the permissions the role's work
+    needs (`incidents.permissions.RESPONSE_ROLE_NEEDS`), else ValidationFailed
+    ("role_not_permitted", field "user"): the auditor cannot be incident commander.
     """
     require_permission(actor, "incidents.assign_role_incident")
     if role not in ResponseRole.values:
         raise ValidationFailed("Choose a response role.", field="role")
     if user is None or not getattr(user, "is_active", False):
         raise ValidationFailed("Choose an active user.", field="user")
+    missing = [p for p in RESPONSE_ROLE_NEEDS[role] if not user.has_perm(p)]
+    if missing:
+        raise ValidationFailed(
+            f"{name_of(user)} cannot be {ResponseRole(role).label.lower()}: their portal "
+            f"roles do not allow {', '.join(missing)}. Choose someone who may do that work.",
+            code="role_not_permitted",
+            field="user",
+        )
     with transaction.atomic(durable=True):
         locked = lock_incident(incident_id, incident)
         if locked.status in (Status.CLOSED, Status.DECLINED):

@@ -12,7 +12,10 @@ from django.http import HttpRequest
 
 from opsportal.accounts.roles import ROLES, role_label
 from opsportal.approvals.models import Approval, ApprovalPolicy, ApprovalRequest
-from opsportal.approvals.services import approval_policy_save_in_transaction
+from opsportal.approvals.services import (
+    approval_policy_check_groups,
+    approval_policy_save_in_transaction,
+)
 from opsportal.core.admin_mixins import ReadOnlyAdminMixin
 from opsportal.core.errors import DomainError
 
@@ -53,6 +56,20 @@ class ApprovalPolicyForm(forms.ModelForm):
             "eligible_groups",
             "expiry_seconds",
         ]
+
+    def clean(self) -> dict[str, Any]:
+        # The service's rule, shown on the field before save_model runs (a refusal
+        # there could only be a message next to "changed successfully").
+        data = super().clean() or {}
+        action = data.get("action") or self.instance.action
+        if "eligible_groups" in data and action:
+            try:
+                approval_policy_check_groups(
+                    action=action, eligible_groups=list(data["eligible_groups"])
+                )
+            except DomainError as exc:
+                self.add_error("eligible_groups", exc.message)
+        return data
 
 
 @admin.register(ApprovalPolicy)

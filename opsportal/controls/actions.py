@@ -73,6 +73,7 @@ def register() -> None:
             action=services.ACTION_LIVE_TRANSITION,
             label="Go live (DRY_RUN → LIVE)",
             target_model="controls.environment",
+            request_permission="controls.request_live_transition",
             preconditions=live_transition_preconditions,
             execute=live_transition_execute,
             target_lookup=_lookup,
@@ -83,6 +84,8 @@ def register() -> None:
             action=services.ACTION_KILL_SWITCH_RESUME,
             label="Resume trading after a kill",
             target_model="controls.environment",
+            # Requested by whoever starts the recovery (kill_switch_recover).
+            request_permission="controls.recover_killswitch",
             preconditions=kill_switch_resume_preconditions,
             execute=kill_switch_resume_execute,
             target_lookup=_lookup,

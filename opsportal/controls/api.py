@@ -162,7 +162,9 @@ class KillSwitchTriggerApi(APIView):
             actor=request.user,
             reason_code=data.validated_data["reason_code"],
             note=data.validated_data["note"],
-            incident_id=hooks.resolve_incident_link(request.user, data.validated_data["incident"]),
+            incident_id=hooks.resolve_incident_link(
+                request.user, data.validated_data["incident"], environment=env
+            ),
         )
         env.refresh_from_db()
         return Response(

@@ -8,6 +8,7 @@ from django import forms
 
 from opsportal.controls.models import Environment, ReasonCode
 from opsportal.controls.preconditions import AttestationItem
+from opsportal.core.api import MAX_ID
 
 
 class KillSwitchTriggerForm(forms.Form):
@@ -24,6 +25,7 @@ class KillSwitchTriggerForm(forms.Form):
     incident = forms.IntegerField(
         required=False,
         min_value=1,
+        max_value=MAX_ID,
         label="Link to open incident (number)",
         help_text="Leave empty to open a SEV1 (drills open none).",
     )

@@ -12,9 +12,10 @@ business; it registers here from its `AppConfig.ready()`:
   savepoint, and a domain or database error is logged and never undoes the change
   (safety first: a kill must commit whatever happens around it).
 - **Incident links** — `register_incident_link(resolver)`. When an operator asks to
-  link a change to incident #N, `resolver(user, N)` answers N if that incident is
-  open and the user may see it, else None. With no resolver registered every link is
-  refused.
+  link a change of environment E to incident #N, `resolver(user, N, E)` answers N if
+  that incident is open, the user may see it and it is about E (or no environment),
+  else None; it may raise ValidationFailed (field "incident") to say why. With no
+  resolver registered every link is refused.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class ControlChange:
 
 
 ControlListener = Callable[[ControlChange], "int | None"]
-IncidentLinkResolver = Callable[[Any, int], "int | None"]
+IncidentLinkResolver = Callable[[Any, int, "Environment"], "int | None"]
 
 _LISTENERS: list[ControlListener] = []
 _LINK_RESOLVER: list[IncidentLinkResolver] = []
@@ -82,13 +83,17 @@ def register_incident_link(resolver: IncidentLinkResolver) -> None:
     _LINK_RESOLVER[:] = [resolver]
 
 
-def resolve_incident_link(user: Any, incident_id: int | None) -> int | None:
-    """The incident `user` asked to link a change to: None for none, `incident_id`
-    when the registered resolver accepts it. Raises ValidationFailed (field
-    "incident") when it does not (unknown, not open, not visible to the user)."""
+def resolve_incident_link(
+    user: Any, incident_id: int | None, *, environment: Environment
+) -> int | None:
+    """The incident `user` asked to link a change of `environment` to: None for none,
+    `incident_id` when the registered resolver accepts it. Raises ValidationFailed
+    (field "incident") when it does not (unknown, not open, not visible to the user,
+    about another environment: a kill of X linked to Y's incident would open no SEV1
+    for X). `user` None is the system (no visibility check)."""
     if incident_id is None:
         return None
-    accepted = _LINK_RESOLVER[0](user, incident_id) if _LINK_RESOLVER else None
+    accepted = _LINK_RESOLVER[0](user, incident_id, environment) if _LINK_RESOLVER else None
     if accepted is None:
         raise ValidationFailed(f"No open incident #{incident_id}.", field="incident")
     return accepted

@@ -8,13 +8,19 @@ from rest_framework import serializers
 
 from opsportal.controls.models import Environment, ReasonCode
 from opsportal.controls.selectors import GateDecision, HistoryEntry, cooldown_remaining_seconds
+from opsportal.core.api import MAX_ID
 
 
 class TriggerInput(serializers.Serializer):
     reason_code = serializers.ChoiceField(choices=ReasonCode.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
     incident = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="Link this open incident."
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Link this open incident.",
     )
 
 

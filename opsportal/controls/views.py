@@ -153,11 +153,16 @@ class KillSwitchTriggerView(PortalPermissionMixin, View):
         return render(request, "controls/trigger.html", {"form": form}, status=400)
 
 
-def _trigger_linked(*, actor: Any, incident: int | None, **kwargs: Any) -> Any:
+def _trigger_linked(
+    *, actor: Any, incident: int | None, environment: Environment, **kwargs: Any
+) -> Any:
     """Trigger, linking the incident the user named (ValidationFailed "incident" when
-    it is not an open incident they can see; nothing is triggered then)."""
-    incident_id = hooks.resolve_incident_link(actor, incident)
-    return services.kill_switch_trigger(actor=actor, incident_id=incident_id, **kwargs)
+    it is not an open incident of that environment they can see; nothing is
+    triggered then)."""
+    incident_id = hooks.resolve_incident_link(actor, incident, environment=environment)
+    return services.kill_switch_trigger(
+        actor=actor, incident_id=incident_id, environment=environment, **kwargs
+    )
 
 
 class KillSwitchRecoverView(PortalPermissionMixin, View):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from opsportal.core.request_context import request_context
 
@@ -29,3 +29,45 @@ class RequestContextMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = ctx.request_id
         return response
+
+
+NUL = "\x00"
+
+
+class RejectNulMiddleware:
+    """Refuse a request whose query parameters or form fields contain a NUL character
+    (400, before any view): PostgreSQL cannot store or compare text containing NUL
+    and answers DataError, which would be a 500. JSON bodies are checked by the API's
+    parser (`opsportal.core.api.BoundedJSONParser`). The answer names the field: the
+    `{"error": ...}` JSON shape under /api/, plain text elsewhere."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where, field = _nul_field(request)
+        if field is not None:
+            message = f"{where} '{field[:50]}' contains a NUL character, which is not allowed."
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"error": {"code": "nul_character", "message": message, "field": field}},
+                    status=400,
+                )
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+def _nul_field(request: HttpRequest) -> tuple[str, str | None]:
+    """("query parameter" | "form field", the first name whose name or value holds a
+    NUL), or ("", None)."""
+    sources = [("query parameter", request.GET)]
+    if request.method == "POST" and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        sources.append(("form field", request.POST))
+    for where, params in sources:
+        for key, values in params.lists():
+            if NUL in key or any(NUL in value for value in values):
+                return where, key.replace(NUL, "\\0")
+    return "", None

@@ -50,6 +50,7 @@ TEST_ACTION = ActionSpec(
     action="test_action",
     label="Test action",
     target_model="accounts.user",
+    request_permission="approvals.add_approvalrequest",
     preconditions=_preconditions,
     execute=_execute,
     target_lookup=lambda key: User.objects.filter(username=key).first(),

@@ -10,6 +10,7 @@ from incidents.models import Incident, RoleAssignment, Status, StatusUpdate, Tim
 from opsportal.audit.models import AuditEvent
 from opsportal.core.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from tests.controls.factories import EnvironmentFactory
+from tests.factories import UserFactory
 from tests.incidents.factories import publish_playbook
 
 pytestmark = pytest.mark.django_db
@@ -368,6 +369,8 @@ def test_incident_severity_change_refused_for_operator_and_when_closed(users, op
 
 def test_incident_role_assign_hands_over_and_keeps_history(users, open_incident):
     incident = open_incident()
+    # The next commander must be able to command (issue 14 item 16).
+    next_commander = UserFactory(username="commander2", roles=["incident_commander"])
 
     first = services.incident_role_assign(
         actor=users["commander"],
@@ -379,13 +382,13 @@ def test_incident_role_assign_hands_over_and_keeps_history(users, open_incident)
         actor=users["commander"],
         incident=incident,
         role="incident_commander",
-        user=users["operator2"],
+        user=next_commander,
     )
 
     first.refresh_from_db()
     assert first.ended_at == second.started_at
     assert first.ended_by == users["commander"]
-    assert services.current_commander(incident) == users["operator2"]
+    assert services.current_commander(incident) == next_commander
     bodies = list(incident.timeline.filter(kind="role_change").values_list("body", flat=True))
     assert len(bodies) == 2
     assert "handed over from" in bodies[1]

@@ -32,6 +32,7 @@ from opsportal.approvals.services.payload import (
     payload_sha256,
 )
 from opsportal.approvals.services.policies import (
+    approval_policy_check_groups,
     approval_policy_save,
     approval_policy_save_in_transaction,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "approval_cancel",
     "approval_cancel_in_transaction",
     "approval_grant",
+    "approval_policy_check_groups",
     "approval_policy_save",
     "approval_policy_save_in_transaction",
     "approval_reject",

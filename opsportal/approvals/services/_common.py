@@ -10,9 +10,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from opsportal.approvals.models import ApprovalRequest
-from opsportal.approvals.registry import ActionSpec, PreconditionResult, get_action
+from opsportal.approvals.registry import (
+    ActionSpec,
+    PreconditionResult,
+    get_action,
+    request_permissions,
+)
 from opsportal.audit.services import audit_record, refusal_attach
-from opsportal.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from opsportal.core.errors import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,6 +55,19 @@ def spec_for(action: str) -> ActionSpec:
         raise ValidationFailed(
             f"Unknown action '{action}'.", code="unknown_action", field="action"
         ) from None
+
+
+def check_may_request(spec: ActionSpec, actor: Any) -> None:
+    """Refuse `actor` unless they hold every permission `spec` declares for
+    requesting it (NotPermitted "not_permitted_to_request")."""
+    if not actor.is_active or not actor.has_perms(request_permissions(spec)):
+        raise NotPermitted(
+            f"You may not request '{spec.label}': it needs the permission "
+            + " and ".join(request_permissions(spec))
+            + ", which your roles do not hold.",
+            code="not_permitted_to_request",
+            field="action",
+        )
 
 
 def lock_target(content_type: ContentType, target_id: str) -> models.Model | None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from opsportal.accounts.step_up import step_up_check
 from opsportal.approvals.models import Approval, ApprovalRequest
-from opsportal.approvals.registry import PreconditionResult, get_action
+from opsportal.approvals.registry import PreconditionResult, decide_permissions, get_action
 from opsportal.approvals.services._common import (
     Status,
     failed_labels,
@@ -52,7 +52,9 @@ def _check_can_decide(request: ApprovalRequest, actor: Any, now: Any) -> DomainE
         return not_open_error(request)
     if request.status != Status.PENDING:
         raise not_open_error(request)
-    if not _user_groups(actor) & set(request.eligible_groups):
+    if not _user_groups(actor) & set(request.eligible_groups) or not actor.has_perms(
+        decide_permissions(request.action)
+    ):
         raise NotPermitted(
             "Only members of " + ", ".join(request.eligible_groups) + " may decide this request.",
             code="not_eligible",

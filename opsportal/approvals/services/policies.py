@@ -6,10 +6,44 @@ from typing import Any
 
 from django.db import transaction
 
-from opsportal.accounts.roles import ROLES
+from opsportal.accounts.roles import ROLES, role_grants
 from opsportal.approvals.models import ApprovalPolicy
+from opsportal.approvals.registry import decide_permissions
 from opsportal.audit.services import audit_record, durable_entry_point
 from opsportal.core.errors import ValidationFailed
+
+
+def approval_policy_check_groups(*, action: str, eligible_groups: list[str]) -> None:
+    """Refuse eligible groups that are not roles, or roles whose grants lack the
+    permission the action declares for approving (`ActionSpec.decide_permission`,
+    `approvals.decide_approvalrequest` by default): the auditor, who may change
+    nothing, can never be made an approver. Raises ValidationFailed (field
+    "eligible_groups") naming the refused roles and the ones that may approve."""
+    needed = set(decide_permissions(action))
+    grants = role_grants()
+    may = [role for role in ROLES if needed <= grants[role]]
+    if not eligible_groups:
+        raise ValidationFailed(
+            "Choose at least one role that may approve: " + ", ".join(may) + ".",
+            field="eligible_groups",
+        )
+    unknown = sorted(set(eligible_groups) - set(ROLES))
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown role {', '.join(unknown)}: eligible groups must be role names: "
+            + ", ".join(ROLES)
+            + ".",
+            field="eligible_groups",
+        )
+    refused = [role for role in ROLES if role in eligible_groups and role not in may]
+    if refused:
+        raise ValidationFailed(
+            f"{', '.join(refused)} may not approve '{action}': approving needs "
+            f"{', '.join(sorted(needed))}, which that role does not hold. "
+            f"Roles that may approve: {', '.join(may)}.",
+            code="role_may_not_approve",
+            field="eligible_groups",
+        )
 
 
 def approval_policy_save_in_transaction(
@@ -26,17 +60,13 @@ def approval_policy_save_in_transaction(
     owns one). Applies to requests made afterwards; pending requests keep their
     snapshot.
 
-    Raises ValidationFailed for fewer than one approver, an unknown role, or an
-    expiry under 60 seconds.
+    Raises ValidationFailed for fewer than one approver, an unknown role or one that
+    may not approve the action (`approval_policy_check_groups`), or an expiry under
+    60 seconds.
     """
     if approvals_required < 1:
         raise ValidationFailed("At least one approver is needed.", field="approvals_required")
-    unknown = sorted(set(eligible_groups) - set(ROLES))
-    if unknown or not eligible_groups:
-        raise ValidationFailed(
-            "Eligible groups must be role names: " + ", ".join(ROLES) + ".",
-            field="eligible_groups",
-        )
+    approval_policy_check_groups(action=action, eligible_groups=eligible_groups)
     if expiry_seconds < 60:
         raise ValidationFailed("Expiry must be at least 60 seconds.", field="expiry_seconds")
     with transaction.atomic():

@@ -14,6 +14,7 @@ from django.utils import timezone
 from opsportal.approvals.models import ApprovalPolicy, ApprovalRequest
 from opsportal.approvals.services._common import (
     Status,
+    check_may_request,
     failed_labels,
     is_expired,
     lock_request,
@@ -46,6 +47,8 @@ def approval_request_create(
     inside another service's transaction use `approval_request_create_in_transaction`.
 
     Raises:
+        NotPermitted: `actor` does not hold the action's declared
+            `request_permission` ("not_permitted_to_request"), whatever the path.
         ValidationFailed: empty reason ("reason"), unknown action or no policy
             ("action"), target of the wrong model ("target"), payload not a JSON
             object ("payload").
@@ -95,6 +98,7 @@ def _create(
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise NotPermitted("Sign in to request an approval.", code="not_authenticated")
     spec = spec_for(action)
+    check_may_request(spec, actor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why this is needed.", code="required", field="reason")
@@ -185,7 +189,8 @@ def approval_request_amend(*, request_id: int, actor: Any, payload: dict) -> App
     no longer count. The preconditions are evaluated again. No-op if the payload is
     unchanged.
 
-    Raises NotPermitted ("not_requester"), Conflict (not pending, "expired",
+    Raises NotPermitted ("not_requester"; "not_permitted_to_request" when the
+    requester no longer holds the action's request permission), Conflict (not pending, "expired",
     "preconditions_failed"), ValidationFailed ("payload").
     """
     return refusal_noted(
@@ -204,6 +209,7 @@ def _amend(*, request_id: int, actor: Any, payload: dict) -> ApprovalRequest:
         request = lock_request(request_id)
         if actor is None or request.requester_id != actor.pk:
             raise NotPermitted("Only the requester may amend a request.", code="not_requester")
+        check_may_request(spec_for(request.action), actor)  # roles may have changed since
         now = timezone.now()
         if is_expired(request, now):
             mark_expired(request, now)

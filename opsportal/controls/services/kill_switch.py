@@ -53,8 +53,10 @@ def kill_switch_trigger(
         reason_code: a `ReasonCode` value (manual, emergency_l1..l4, threshold_pnl,
             threshold_drawdown, clock_drift, security, drill).
         note: free text for the history and the incident.
-        incident_id: an open incident to link (already resolved for the user with
-            `hooks.resolve_incident_link`) instead of letting the listeners open one.
+        incident_id: an open incident of `environment` to link instead of letting the
+            listeners open one (checked again here with `hooks.resolve_incident_link`,
+            whatever the caller did: a kill of X linked to Y's incident opens no SEV1
+            for X).
 
     ACTIVE or RECOVERING → KILLED (from RECOVERING the pending resume request is
     cancelled). The control listeners then run: the incidents app opens a SEV1 for a
@@ -62,7 +64,9 @@ def kill_switch_trigger(
     switch changes nothing but is recorded (kind `trigger_repeated`, audited) so the
     attempt is in the history.
 
-    Raises ValidationFailed for an unknown reason code (the only refusal). Failures
+    Raises ValidationFailed for an unknown reason code, or an `incident_id` that is
+    not an open incident of `environment` (field "incident"); nothing is written
+    then. Failures
     of listeners or of cancelling the request are logged and never undo the kill.
     """
     if reason_code not in ReasonCode.values:
@@ -70,6 +74,9 @@ def kill_switch_trigger(
             f"Unknown reason code '{reason_code}'. Use one of: {', '.join(ReasonCode.values)}.",
             field="reason_code",
         )
+    incident_id = hooks.resolve_incident_link(
+        user_or_none(actor), incident_id, environment=environment
+    )
     note = (note or "").strip()
     is_drill = reason_code == ReasonCode.DRILL
     with transaction.atomic(durable=True):

@@ -127,12 +127,16 @@ def mode_rollback(
     ModeChange (`ModeChange.checklist`; a rollback is never refused because the
     library lacks it: then it is logged and the change has no checklist).
 
-    `incident_id` links an open incident (resolved for the user with
+    `incident_id` links an open incident of `environment` (checked with
     `hooks.resolve_incident_link`); otherwise the control listeners link one (the
     incidents app: the environment's newest open incident). Raises ValidationFailed
-    (no reason), Conflict "not_live".
+    (no reason; "incident" not an open incident of `environment`), Conflict
+    "not_live".
     """
     reason = require_text(reason, "reason", "A reason")
+    incident_id = hooks.resolve_incident_link(
+        user_or_none(actor), incident_id, environment=environment
+    )
     with transaction.atomic(durable=True):
         env = locked(environment)
         if env.mode != Environment.Mode.LIVE:

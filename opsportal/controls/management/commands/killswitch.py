@@ -115,7 +115,7 @@ class Command(BaseCommand):
             actor=user,
             reason_code=options["reason_code"],
             note=options["note"],
-            incident_id=hooks.resolve_incident_link(user, options["incident"]),
+            incident_id=hooks.resolve_incident_link(user, options["incident"], environment=env),
         )
         if event.kind == event.Kind.TRIGGER_REPEATED:
             self.stdout.write(f"{env.slug} was already KILLED; attempt recorded.")
