@@ -2,8 +2,10 @@
 
 Why this module exists (issue 9): a stream that holds a server thread and polls the
 database starves the pool that serves the kill switch, the polled gate and /health.
-Here a stream is a coroutine on the stream server's event loop (an ASGI server,
-uvicorn: README "Running in production", docs/controls.md "Gate stream"):
+Here a stream is a coroutine on the stream server's event loop (uvicorn serving
+`opsportal.asgi`, which routes stream requests to `asgi_gate_stream`, a bare ASGI
+application, not a Django view: README "Running in production", docs/controls.md
+"Gate stream: how it is served"):
 
 - **Pushed.** Every gate-state change is published with `pg_notify` from its own
   transaction (`opsportal.controls.push`). One `GateListener` per server process
@@ -28,11 +30,12 @@ Other servers:
 
 - **SQLite** (`make run`) has no NOTIFY: the stream polls every
   STREAM_POLL_SECONDS_PORTABLE seconds instead (same events, same limits).
-- **Under WSGI** (gunicorn gthread, runserver) a stream would hold a worker thread
-  for its whole life. With OPSPORTAL_GATE_STREAM_URL set (the production topology,
-  `make serve`), the WSGI server answers 307 to the stream server. Without it (`make
-  run`, the test client) it serves the stream itself, polling in its thread: the
-  embedded default needs no second server, and the limits still bound it.
+- **Under WSGI** (gunicorn gthread, runserver: the Django view `gate_stream`) a
+  stream would hold a worker thread for its whole life. With
+  OPSPORTAL_GATE_STREAM_URL set (the production topology, `make serve`), the WSGI
+  server answers 307 to the stream server. Without it (`make run`, the test client)
+  it serves the stream itself, polling in its thread: the embedded default needs no
+  second server, and the limits still bound it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -51,7 +56,6 @@ import psycopg
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.handlers.asgi import ASGIRequest
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -266,30 +270,113 @@ _read_async = sync_to_async(_read, thread_sensitive=False)
 
 @login_not_required
 @require_GET
-async def gate_stream(request: HttpRequest, slug: str) -> HttpResponseBase:
-    """`GET /api/v1/environments/<slug>/gate/stream` (`Authorization: Bearer <gate
-    token>`): the gate as server-sent events.
+def gate_stream(request: HttpRequest, slug: str) -> HttpResponseBase:
+    """`GET /api/v1/environments/<slug>/gate/stream` as a Django view: what a WSGI
+    server (gunicorn, runserver) answers. With OPSPORTAL_GATE_STREAM_URL set (the
+    production topology) a 307 to the stream server, which serves it pushed
+    (`asgi_gate_stream`; the client repeats the same GET, Authorization included);
+    otherwise (`make run`, the test client) the stream itself, polled from this
+    worker thread (`_polled_stream`). Same answers as `asgi_gate_stream`."""
+    stream_url = settings.OPSPORTAL_GATE_STREAM_URL
+    if stream_url:
+        redirect = HttpResponse(status=307)
+        redirect["Location"] = stream_url.rstrip("/") + request.get_full_path()
+        return redirect
+    return _polled_stream(request, slug)
 
-    Before the stream, as JSON HALT: 401 without a valid token for this environment,
-    404 for an unknown environment, 503 when the state cannot be read (or, on
-    PostgreSQL, the listener cannot connect), 429 with `Retry-After` beyond the
-    stream limits. Then `retry: 1000` and an `event: gate` (`id:` the version, data:
-    the gate read's JSON) at once, on every change (pushed; within
-    STREAM_POLL_SECONDS_PORTABLE on SQLite) and every half lease; a final HALT event
-    ends the stream when the token is revoked (HALT_UNAUTHENTICATED), the state
+
+# --- the ASGI stream server ---
+
+STREAM_PATH = re.compile(r"^/api/v1/environments/(?P<slug>[-a-zA-Z0-9_]+)/gate/stream$")
+_SSE_HEADERS = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-store"),
+    (b"x-accel-buffering", b"no"),  # no proxy buffering of the stream
+    (b"x-content-type-options", b"nosniff"),
+]
+
+
+async def asgi_gate_stream(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The stream as a bare ASGI application (`opsportal.asgi` routes STREAM_PATH
+    here): `GET /api/v1/environments/<slug>/gate/stream` with `Authorization: Bearer
+    <gate token>`.
+
+    Bare, not a Django view: Django's ASGI handler runs each request's synchronous
+    middleware in a thread of its own, kept for the request's life, so every open
+    stream would hold an (idle) thread. Here a stream is one coroutine; the only
+    threads are the event loop's default pool, which runs the gate reads.
+
+    Before the stream, as the gate's JSON HALT: 401 without a valid token for this
+    environment, 404 for an unknown environment, 405 for another method, 503 when the
+    state cannot be read (or the listener cannot connect), 429 with `Retry-After`
+    beyond the stream limits. Then `retry: 1000` and an `event: gate` (`id:` the
+    version, data: the gate read's JSON) at once, on every change (pushed; polled
+    every STREAM_POLL_SECONDS_PORTABLE on SQLite) and every half lease; a final HALT
+    event ends the stream when the token is revoked (HALT_UNAUTHENTICATED), the state
     becomes unreadable or the listener is lost (HALT_STATE_UNAVAILABLE). A stream
     lasts OPSPORTAL_GATE_STREAM_SECONDS; clients reconnect.
     """
-    if not isinstance(request, ASGIRequest):
-        stream_url = settings.OPSPORTAL_GATE_STREAM_URL
-        if stream_url:
-            # 307: the client repeats the same GET, Authorization header included.
-            redirect = HttpResponse(status=307)
-            redirect["Location"] = stream_url.rstrip("/") + request.get_full_path()
-            return redirect
-        # Thread-sensitive: runs in the WSGI worker's thread, on its connection.
-        return await sync_to_async(_polled_stream)(request, slug)
-    raw = bearer_token(request.META.get("HTTP_AUTHORIZATION", ""))
+    match = STREAM_PATH.match(scope["path"])
+    assert match is not None  # noqa: S101 - the router matched it
+    slug = match["slug"]
+    if scope["method"] != "GET":
+        refused = HttpResponse(status=405)
+        refused["Allow"] = "GET"
+        await _send_response(send, refused)
+        return
+    authorization = ""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+    opened = await _open_pushed(slug, authorization)
+    if isinstance(opened, HttpResponse):
+        await _send_response(send, opened)
+        return
+    events, close = opened
+    try:
+        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        pump = asyncio.ensure_future(_pump(events, send))
+        gone = asyncio.ensure_future(_disconnected(receive))
+        await asyncio.wait({pump, gone}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (pump, gone):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, OSError):
+            await pump
+        if not gone.cancelled() and gone.done():
+            return  # the client went away: nothing more to send
+        with contextlib.suppress(OSError):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+    finally:
+        close()
+
+
+async def _pump(events: AsyncIterator[str], send: Any) -> None:
+    try:
+        async for text in events:
+            await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
+    finally:
+        with contextlib.suppress(RuntimeError):  # already closed by its own return
+            await events.aclose()  # type: ignore[attr-defined]  # an async generator
+
+
+async def _disconnected(receive: Any) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _send_response(send: Any, response: HttpResponse) -> None:
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
+    headers.append((b"content-length", str(len(response.content)).encode()))
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": response.content})
+
+
+async def _open_pushed(
+    slug: str, authorization: str
+) -> HttpResponse | tuple[AsyncIterator[str], Callable[[], None]]:
+    """Authenticate, take a place and subscribe: the stream's events and the function
+    that frees its place (idempotent), or the refusal to send instead."""
+    raw = bearer_token(authorization)
     digest = services.hash_token(raw or "")
     try:
         read = await _read_async(slug, digest)
@@ -314,9 +401,10 @@ async def gate_stream(request: HttpRequest, slug: str) -> HttpResponseBase:
         # A change may have committed between the read and the subscription.
         try:
             read = await _read_async(slug, digest)
-        except DatabaseError:
+        except DatabaseError as exc:
             LISTENER.unsubscribe(slug, queue)
             release()
+            _log_unavailable(slug, exc)
             return _gate_response(selectors.halt(selectors.REASON_STATE_UNAVAILABLE), 503)
 
     def close() -> None:
@@ -324,13 +412,7 @@ async def gate_stream(request: HttpRequest, slug: str) -> HttpResponseBase:
             LISTENER.unsubscribe(slug, queue)
         release()
 
-    response = StreamingHttpResponse(
-        _pushed_events(slug, digest, read, queue, close), content_type="text/event-stream"
-    )
-    # Also on response.close(): the generator's own `finally` never runs when the
-    # client goes away before the first event.
-    response._resource_closers.append(close)  # type: ignore[attr-defined]  # Django-internal, unstubbed
-    return _stream_headers(response)
+    return _pushed_events(slug, digest, read, queue, close), close
 
 
 def _log_unavailable(slug: str, exc: Exception) -> None:
@@ -376,7 +458,11 @@ async def _pushed_events(
         yield f"retry: {STREAM_RETRY_MS}\n\n"
         decision = selectors.decide(state)
         yield _sse(decision)
-        sent_key, sent_at = _key(decision), time.monotonic()
+        # The first refresh comes up to a quarter lease early, at random: streams
+        # opened together (a reconnect storm) then spread their reads instead of
+        # reading in one burst every half lease. Never later: the lease must not lapse.
+        jitter = random.uniform(0, refresh / 2)  # noqa: S311 - spreading load, not secrecy
+        sent_key, sent_at = _key(decision), time.monotonic() - jitter
         while True:
             now = time.monotonic()
             if now >= deadline:
