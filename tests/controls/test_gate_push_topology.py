@@ -272,3 +272,37 @@ def _terminate_listener() -> None:
         )
         assert [row[0] for row in cursor.fetchall()] == [True]
     connection.close()  # this thread's connection: the test's own stays untouched
+
+
+def test_streams_of_a_revoked_token_end_within_a_lease(topology, users):
+    env = EnvironmentFactory(slug="paper")
+    token, raw = services.gate_token_issue(name="engine", environment=env, actor=users["admin"])
+
+    async def scenario() -> tuple[list, list, float]:
+        loop = asyncio.get_running_loop()
+        streams = await _open_streams(topology, raw, 5)
+        await loop.run_in_executor(
+            None, lambda: services.gate_token_revoke(token_id=token.pk, actor=users["admin"])
+        )
+        revoked_at = time.monotonic()
+        last = await _until_halt(streams)
+        waited = time.monotonic() - revoked_at
+        ends = await _next_events(streams)
+        return last, ends, waited
+
+    last, ends, waited = asyncio.run(scenario())
+
+    assert [e["reason_code"] for e in last] == ["HALT_UNAUTHENTICATED"] * 5
+    assert (ends, waited < 5.0) == ([None] * 5, True)  # OPSPORTAL_GATE_LEASE_SECONDS
+
+
+async def _until_halt(streams: list[GateStream]) -> list[dict]:
+    """Each stream's first HALT event (lease refreshes before it are skipped)."""
+
+    async def one(stream: GateStream) -> dict:
+        while (event := await stream.next_event()) is not None:
+            if event["decision"] == "HALT":
+                return event
+        raise AssertionError("the stream ended without a HALT")
+
+    return list(await asyncio.wait_for(asyncio.gather(*(one(s) for s in streams)), EVENT_TIMEOUT))
