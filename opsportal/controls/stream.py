@@ -12,12 +12,13 @@ application, not a Django view: README "Running in production", docs/controls.md
   holds one PostgreSQL connection in `LISTEN` and hands each notification's state to
   every open stream of that environment at once; each stream decides
   (`selectors.decide`) and sends. No query per stream per change.
-- **Lease refresh.** Every half lease (`OPSPORTAL_GATE_LEASE_SECONDS / 2`) a stream
-  re-reads its environment and token with the gate's own query (in the event loop's
-  default thread pool: a handful of threads and connections per process, whatever
-  the number of streams) and sends the decision, so `valid_until` never lapses
-  while the stream is healthy, a missed notification is corrected, and a revoked
-  token's stream ends (HALT_UNAUTHENTICATED) within a lease.
+- **Lease refresh.** Every half lease (`OPSPORTAL_GATE_LEASE_SECONDS / 2`) the
+  listener reads, for the whole process at once, the streamed environments' rows and
+  which of the streams' tokens are still valid (two indexed queries, in the event
+  loop's default thread pool), and hands each stream the fresh decision: so
+  `valid_until` never lapses while the stream is healthy, a missed notification is
+  corrected, and a revoked token's stream ends (HALT_UNAUTHENTICATED) within a lease.
+  A stream that hears nothing for a whole lease sends HALT and closes.
 - **Fail closed.** If the listener loses its connection, every stream of the process
   sends HALT (HALT_STATE_UNAVAILABLE) and closes; engines reconnect, and the next
   stream starts a new listener (or is answered 503 HALT if it cannot).
@@ -44,7 +45,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import re
 import threading
 import time
@@ -64,6 +64,7 @@ from django.views.decorators.http import require_GET
 from opsportal.controls import selectors, services
 from opsportal.controls.api import _gate_read, _gate_response
 from opsportal.controls.authentication import bearer_token
+from opsportal.controls.models import Environment, GateToken
 from opsportal.controls.push import GATE_CHANNEL
 
 logger = logging.getLogger(__name__)
@@ -147,6 +148,8 @@ def _too_many() -> HttpResponse:
 # What a subscription's queue receives: a `Pushed` change, or this when the listener
 # lost its connection.
 LISTENER_LOST = object()
+# ... or this, when its token was revoked (or its environment deleted).
+TOKEN_REVOKED = object()
 
 
 @dataclass(frozen=True)
@@ -162,8 +165,10 @@ class GateListener:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[Any]]] = {}
+        self._tokens: dict[asyncio.Queue[Any], int] = {}  # each stream's gate token id
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
         self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -171,20 +176,23 @@ class GateListener:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def subscribe(self, slug: str) -> asyncio.Queue[Any]:
-        """A queue that receives every published state of `slug`, or LISTENER_LOST.
-        Starts the listener if needed. Raises psycopg.OperationalError when the
-        database cannot be reached (the caller answers 503 HALT)."""
+    async def subscribe(self, slug: str, token_id: int) -> asyncio.Queue[Any]:
+        """A queue that receives a `Pushed` for every published state of `slug` and
+        every half lease (the refresh), TOKEN_REVOKED when `token_id` no longer reads
+        it, or LISTENER_LOST. Starts the listener if needed. Raises
+        psycopg.OperationalError when the database cannot be reached (the caller
+        answers 503 HALT)."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new loop (tests, reloads): start afresh there
             self._loop, self._lock, self._task, self._conn = loop, asyncio.Lock(), None, None
-            self._subscribers = {}
+            self._subscribers, self._tokens = {}, {}
         assert self._lock is not None  # noqa: S101 - set with the loop just above
         async with self._lock:
             if not self.running:
                 await self._start()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         self._subscribers.setdefault(slug, set()).add(queue)
+        self._tokens[queue] = token_id
         return queue
 
     def unsubscribe(self, slug: str, queue: asyncio.Queue[Any]) -> None:
@@ -193,12 +201,14 @@ class GateListener:
             queues.discard(queue)
             if not queues:
                 del self._subscribers[slug]
+        self._tokens.pop(queue, None)
 
     async def _start(self) -> None:
         conn = await psycopg.AsyncConnection.connect(**_listener_params(), autocommit=True)
         await conn.execute(f"LISTEN {GATE_CHANNEL}")
         self._conn = conn
         self._task = asyncio.get_running_loop().create_task(self._run(conn))
+        self._refresher = asyncio.get_running_loop().create_task(self._refresh_loop())
         logger.info("gate.listener_started", extra={"pid": conn.info.backend_pid})
 
     async def _run(self, conn: psycopg.AsyncConnection[Any]) -> None:
@@ -210,13 +220,49 @@ class GateListener:
             error = f"{type(exc).__name__}: {exc}"[:500]
         finally:
             # Fail closed: every stream of this process sends HALT and closes.
+            if self._refresher is not None:
+                self._refresher.cancel()
             lost = [q for queues in self._subscribers.values() for q in queues]
-            self._subscribers = {}
+            self._subscribers, self._tokens = {}, {}
             for queue in lost:
                 queue.put_nowait(LISTENER_LOST)
             logger.error("gate.listener_lost", extra={"streams": len(lost), "error": error})
             with contextlib.suppress(psycopg.Error):
                 await conn.close()
+
+    async def _refresh_loop(self) -> None:
+        """Every half lease, one read for every stream of the process: the states of
+        the environments streamed and which of the streams' tokens are still valid.
+        Each stream gets the fresh decision (its lease refresh), or TOKEN_REVOKED; a
+        database error sends every stream LISTENER_LOST (HALT, close)."""
+        refresh = settings.OPSPORTAL_GATE_LEASE_SECONDS / 2
+        while True:
+            await asyncio.sleep(refresh)
+            streams = {
+                q: (slug, self._tokens.get(q)) for slug, qs in self._subscribers.items() for q in qs
+            }
+            if not streams:
+                continue
+            slugs = {slug for slug, _ in streams.values()}
+            token_ids = {token for _, token in streams.values() if token is not None}
+            try:
+                states, valid = await _refresh_read_async(slugs, token_ids)
+            except DatabaseError as exc:
+                _log_unavailable(",".join(sorted(slugs)), exc)
+                for queue in streams:
+                    queue.put_nowait(LISTENER_LOST)
+                continue
+            pushed: dict[str, Pushed] = {}
+            for slug, state in states.items():
+                decision = selectors.decide(state)
+                pushed[slug] = Pushed(state=state, decision=decision, text=_sse(decision))
+            for queue, (slug, token) in streams.items():
+                if queue not in self._tokens:  # closed meanwhile
+                    continue
+                if slug not in pushed or token not in valid:
+                    queue.put_nowait(TOKEN_REVOKED)
+                else:
+                    queue.put_nowait(pushed[slug])
 
     def _fan_out(self, payload: str) -> None:
         try:
@@ -266,6 +312,28 @@ def _read(slug: str, digest: str) -> selectors.GateRead:
 
 
 _read_async = sync_to_async(_read, thread_sensitive=False)
+
+
+def _refresh_read(
+    slugs: set[str], token_ids: set[int]
+) -> tuple[dict[str, dict[str, Any]], set[int]]:
+    """The lease refresh's read for a whole process: `{slug: gate state}` of the
+    environments, and the ids among `token_ids` not revoked. Two indexed queries."""
+    states = {
+        row["slug"]: {k: row[k] for k in ("id", "mode", "kill_switch", "version")}
+        for row in Environment.objects.filter(slug__in=slugs).values(
+            "slug", "id", "mode", "kill_switch", "version"
+        )
+    }
+    valid = set(
+        GateToken.objects.filter(pk__in=token_ids, revoked_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    return states, valid
+
+
+_refresh_read_async = sync_to_async(_refresh_read, thread_sensitive=False)
 
 
 @login_not_required
@@ -393,7 +461,7 @@ async def _open_pushed(
     queue: asyncio.Queue[Any] | None = None
     if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
         try:
-            queue = await LISTENER.subscribe(slug)
+            queue = await LISTENER.subscribe(slug, read.token_id)
         except psycopg.Error as exc:
             release()
             logger.error("gate.listener_unavailable", extra={"error": repr(exc)[:500]})
@@ -449,60 +517,70 @@ async def _pushed_events(
     queue: asyncio.Queue[Any] | None,
     close: Callable[[], None],
 ) -> AsyncIterator[str]:
-    """The events of one ASGI stream. `queue`: the listener's subscription, or None
-    (no NOTIFY: poll)."""
-    refresh = settings.OPSPORTAL_GATE_LEASE_SECONDS / 2
+    """The events of one ASGI stream. `queue`: the listener's subscription (changes
+    and lease refreshes arrive there), or None (no NOTIFY: poll)."""
+    lease = float(settings.OPSPORTAL_GATE_LEASE_SECONDS)
     deadline = time.monotonic() + float(settings.OPSPORTAL_GATE_STREAM_SECONDS)
     state: dict[str, Any] = dict(read.state or {})
     try:
         yield f"retry: {STREAM_RETRY_MS}\n\n"
-        decision = selectors.decide(state)
-        yield _sse(decision)
-        # The first refresh comes up to a quarter lease early, at random: streams
-        # opened together (a reconnect storm) then spread their reads instead of
-        # reading in one burst every half lease. Never later: the lease must not lapse.
-        jitter = random.uniform(0, refresh / 2)  # noqa: S311 - spreading load, not secrecy
-        sent_key, sent_at = _key(decision), time.monotonic() - jitter
+        yield _sse(selectors.decide(state))
+        if queue is None:
+            async for text in _polled_async_events(slug, digest, state, deadline):
+                yield text
+            return
+        heard_at = time.monotonic()
         while True:
             now = time.monotonic()
-            if now >= deadline:
+            # Nothing heard for a whole lease (not even a refresh): fail closed.
+            wake = min(heard_at + lease, deadline)
+            try:
+                item = await asyncio.wait_for(queue.get(), max(wake - now, 0))
+            except TimeoutError:
+                if time.monotonic() < deadline:
+                    yield _sse(selectors.halt(selectors.REASON_STATE_UNAVAILABLE))
                 return
-            wake = min(sent_at + refresh, deadline)
-            if queue is None:
-                wake = min(wake, now + STREAM_POLL_SECONDS_PORTABLE)
-            item: Any = None
-            if queue is not None:
-                with contextlib.suppress(TimeoutError):
-                    item = await asyncio.wait_for(queue.get(), max(wake - now, 0))
-            else:
-                await asyncio.sleep(max(wake - now, 0))
             if item is LISTENER_LOST:
                 yield _sse(selectors.halt(selectors.REASON_STATE_UNAVAILABLE))
                 return
-            if item is not None:  # pushed: decided from the notification, no query
-                if item.state["version"] >= state["version"]:
-                    state = item.state
-                    yield item.text
-                    sent_key, sent_at = _key(item.decision), time.monotonic()
-                continue
-            if time.monotonic() >= deadline:
-                return
-            try:
-                current = await _read_async(slug, digest)
-            except DatabaseError:
-                yield _sse(selectors.halt(selectors.REASON_STATE_UNAVAILABLE))
-                return
-            if current.state is None or current.token_id is None:
+            if item is TOKEN_REVOKED:
                 yield _sse(selectors.halt(REASON_UNAUTHENTICATED))
                 return
-            if current.state["version"] >= state["version"]:
-                state = current.state
-            decision = selectors.decide(state)
-            if _key(decision) != sent_key or time.monotonic() - sent_at >= refresh:
-                yield _sse(decision)
-                sent_key, sent_at = _key(decision), time.monotonic()
+            # A change or a refresh, decided once for every stream: no query here. A
+            # refresh read before a change it arrives after is older: skipped.
+            if item.state["version"] >= state["version"]:
+                state = item.state
+                yield item.text
+                heard_at = time.monotonic()
+            if time.monotonic() >= deadline:
+                return
     finally:
         close()
+
+
+async def _polled_async_events(
+    slug: str, digest: str, state: dict[str, Any], deadline: float
+) -> AsyncIterator[str]:
+    """Without NOTIFY (SQLite): read every STREAM_POLL_SECONDS_PORTABLE, send on a
+    change and every half lease."""
+    refresh = settings.OPSPORTAL_GATE_LEASE_SECONDS / 2
+    sent_key, sent_at = _key(selectors.decide(state)), time.monotonic()
+    while True:
+        await asyncio.sleep(max(min(STREAM_POLL_SECONDS_PORTABLE, deadline - time.monotonic()), 0))
+        if time.monotonic() >= deadline:
+            return
+        try:
+            current = await _read_async(slug, digest)
+        except DatabaseError:
+            yield _sse(selectors.halt(selectors.REASON_STATE_UNAVAILABLE))
+            return
+        if current.state is None or current.token_id is None:
+            yield _sse(selectors.halt(REASON_UNAUTHENTICATED))
+            return
+        decision = selectors.decide(current.state)
+        if _key(decision) != sent_key or time.monotonic() - sent_at >= refresh:
+            yield _sse(decision)
+            sent_key, sent_at = _key(decision), time.monotonic()
 
 
 def _key(decision: selectors.GateDecision) -> tuple[str, str, int | None]:
