@@ -320,7 +320,12 @@ def _refresh_read(
     """The lease refresh's read for a whole process: `{slug: gate state}` of the
     environments, and the ids among `token_ids` not revoked. Two indexed queries."""
     states = {
-        row["slug"]: {k: row[k] for k in ("id", "mode", "kill_switch", "version")}
+        row["slug"]: {
+            "id": row["id"],
+            "mode": row["mode"],
+            "kill_switch": row["kill_switch"],
+            "version": row["version"],
+        }
         for row in Environment.objects.filter(slug__in=slugs).values(
             "slug", "id", "mode", "kill_switch", "version"
         )
