@@ -47,6 +47,7 @@ class Topology:
     port: int
     stream_port: int
     log: Path
+    group: int  # the process group of serve.sh and its servers
 
     @property
     def url(self) -> str:
@@ -122,7 +123,7 @@ def topology(transactional_db, tmp_path) -> Iterator[Topology]:
     try:
         _wait_for(f"http://127.0.0.1:{port}/health", server, log)
         _wait_for(f"http://127.0.0.1:{stream_port}/health", server, log)
-        yield Topology("127.0.0.1", port, stream_port, log)
+        yield Topology("127.0.0.1", port, stream_port, log, server.pid)
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -148,6 +149,19 @@ async def _next_events(streams: list[GateStream]) -> list[dict | None]:
     return list(
         await asyncio.wait_for(asyncio.gather(*(s.next_event() for s in streams)), EVENT_TIMEOUT)
     )
+
+
+def _stream_server_threads(group: int) -> int:
+    """Threads of the uvicorn process in process group `group` (from /proc)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[2]) == group and b"uvicorn" in cmdline:
+            return len(os.listdir(f"/proc/{pid}/task"))
+    raise AssertionError("no uvicorn process in the topology")
 
 
 def _timed(request: urllib.request.Request) -> tuple[float, int, dict, str]:
@@ -180,6 +194,7 @@ def test_with_the_maximum_of_streams_open_the_kill_switch_halts_gate_and_every_s
         refused = (one_too_many.status, one_too_many.headers.get("retry-after"))
         one_too_many.close()
         first = {s.events[0]["decision"] for s in streams}
+        threads = _stream_server_threads(topology.group)
         triggered = await loop.run_in_executor(None, _timed, trigger)
         read = await loop.run_in_executor(None, _timed, gate_read)
         health = await loop.run_in_executor(
@@ -191,6 +206,7 @@ def test_with_the_maximum_of_streams_open_the_kill_switch_halts_gate_and_every_s
         return {
             "refused": refused,
             "first": first,
+            "threads": threads,
             "triggered": triggered,
             "read": read,
             "health": health,
@@ -201,6 +217,9 @@ def test_with_the_maximum_of_streams_open_the_kill_switch_halts_gate_and_every_s
 
     assert seen["refused"] == (429, "5")
     assert seen["first"] == {"ALLOW"}
+    # A stream is a coroutine: the stream server's threads are the event loop's small
+    # pool (gate reads), not one per stream.
+    assert seen["threads"] < 20
     assert seen["triggered"][1] == 201
     read_seconds, read_status, _, read_body = seen["read"]
     assert (read_status, json.loads(read_body)["decision"]) == (200, "HALT")
@@ -253,3 +272,37 @@ def _terminate_listener() -> None:
         )
         assert [row[0] for row in cursor.fetchall()] == [True]
     connection.close()  # this thread's connection: the test's own stays untouched
+
+
+def test_streams_of_a_revoked_token_end_within_a_lease(topology, users):
+    env = EnvironmentFactory(slug="paper")
+    token, raw = services.gate_token_issue(name="engine", environment=env, actor=users["admin"])
+
+    async def scenario() -> tuple[list, list, float]:
+        loop = asyncio.get_running_loop()
+        streams = await _open_streams(topology, raw, 5)
+        await loop.run_in_executor(
+            None, lambda: services.gate_token_revoke(token_id=token.pk, actor=users["admin"])
+        )
+        revoked_at = time.monotonic()
+        last = await _until_halt(streams)
+        waited = time.monotonic() - revoked_at
+        ends = await _next_events(streams)
+        return last, ends, waited
+
+    last, ends, waited = asyncio.run(scenario())
+
+    assert [e["reason_code"] for e in last] == ["HALT_UNAUTHENTICATED"] * 5
+    assert (ends, waited < 5.0) == ([None] * 5, True)  # OPSPORTAL_GATE_LEASE_SECONDS
+
+
+async def _until_halt(streams: list[GateStream]) -> list[dict]:
+    """Each stream's first HALT event (lease refreshes before it are skipped)."""
+
+    async def one(stream: GateStream) -> dict:
+        while (event := await stream.next_event()) is not None:
+            if event["decision"] == "HALT":
+                return event
+        raise AssertionError("the stream ended without a HALT")
+
+    return list(await asyncio.wait_for(asyncio.gather(*(one(s) for s in streams)), EVENT_TIMEOUT))
