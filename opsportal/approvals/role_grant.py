@@ -85,6 +85,10 @@ def register() -> None:
             preconditions=role_grant_preconditions,
             execute=role_grant_execute,
             target_lookup=lambda key: User.objects.filter(username=key).first(),
+            # Admins manage people: the one who asks and the one who approves both
+            # need to be allowed to change users (they hold no approvals.decide_*).
+            request_permission="accounts.change_user",
+            decide_permission="accounts.change_user",
         )
     )
     register_privileged_grant_requester(role_grant_request)

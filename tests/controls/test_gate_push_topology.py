@@ -16,12 +16,14 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -39,6 +41,27 @@ STARTUP_TIMEOUT = 120  # migrate + collectstatic + two servers
 STOP_TIMEOUT = 15
 OPEN_TIMEOUT = 60  # all streams open and their first event received
 EVENT_TIMEOUT = 10  # every stream's next event after a change
+
+
+def run_in_own_loop(scenario: Any) -> Any:
+    """Run the coroutine function `scenario` to completion on an event loop of its own,
+    in a thread of its own: the session's browser tests (Playwright's sync API) leave a
+    loop running on the main thread, where `asyncio.run` refuses to start."""
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(scenario())
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the test's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=target, name="topology-scenario")
+    thread.start()
+    thread.join(timeout=300)
+    assert not thread.is_alive(), "the topology scenario did not finish within 300 s"
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
 
 
 @dataclass(frozen=True)
@@ -213,7 +236,7 @@ def test_with_the_maximum_of_streams_open_the_kill_switch_halts_gate_and_every_s
             "halts": halts,
         }
 
-    seen = asyncio.run(scenario())
+    seen = run_in_own_loop(scenario)
 
     assert seen["refused"] == (429, "5")
     assert seen["first"] == {"ALLOW"}
@@ -257,7 +280,7 @@ def test_when_the_listener_connection_dies_every_stream_sends_halt_and_closes(to
         ends = await _next_events(streams)
         return last, ends
 
-    last, ends = asyncio.run(scenario())
+    last, ends = run_in_own_loop(scenario)
 
     assert [(e or {}).get("reason_code") for e in last] == ["HALT_STATE_UNAVAILABLE"] * 20
     assert ends == [None] * 20
