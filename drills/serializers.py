@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from drills.models import DrillActionItem, DrillRun, DrillStepResult
+from opsportal.core.api import password_input, text_input
 from opsportal.signoffs.models import Signoff
 from opsportal.signoffs.services import required_roles_for, signable_sha256, signoffs_for
 
@@ -19,7 +20,7 @@ class StepResultSerializer(serializers.ModelSerializer):
     measured_seconds = serializers.FloatField(read_only=True, allow_null=True)
     within_target = serializers.BooleanField(read_only=True, allow_null=True)
     performed_by = serializers.CharField(
-        source="performed_by.username", read_only=True, default=None
+        source="performed_by.username", read_only=True, default=None, allow_null=True
     )
 
     class Meta:
@@ -85,7 +86,7 @@ class DrillRunListSerializer(serializers.ModelSerializer):
     procedure_version = serializers.IntegerField(source="procedure_version.version")
     environment = serializers.CharField(source="environment.slug")
     lead = serializers.CharField(source="lead.username")
-    observer = serializers.CharField(source="observer.username", default=None)
+    observer = serializers.CharField(source="observer.username", default=None, allow_null=True)
 
     class Meta:
         model = DrillRun
@@ -159,7 +160,7 @@ class StepRecordInputSerializer(serializers.Serializer):
 
 
 class SignInputSerializer(serializers.Serializer):
-    role = serializers.CharField(max_length=32)
-    password = serializers.CharField(style={"input_type": "password"})
+    role = text_input(max_length=32)
+    password = password_input()
     content_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$")
     comment = serializers.CharField(required=False, allow_blank=True, default="")

@@ -21,6 +21,7 @@ from incidents import selectors, services
 from incidents.filters import IncidentFilter
 from incidents.models import TimelineEntry
 from incidents.serializers import (
+    TIMELINE_ENTRY_SCHEMA,
     IncidentDetailOut,
     IncidentOpenIn,
     IncidentOut,
@@ -123,12 +124,13 @@ class IncidentTimelineApi(APIView):
 
     @property
     def required_permission(self) -> str:
-        kind = self.request.data.get("kind") if self.request.method == "POST" else None
+        data = self.request.data if self.request.method == "POST" else None
+        kind = data.get("kind") if isinstance(data, dict) else None
         if kind == "note":
             return "incidents.add_note_incident"
         return "incidents.add_record_incident"
 
-    @extend_schema(request=TimelineEntryIn, responses={201: TimelineEntryOut})
+    @extend_schema(request=TIMELINE_ENTRY_SCHEMA, responses={201: TimelineEntryOut})
     def post(self, request: Request, pk: int) -> Response:
         incident = selectors.get_incident_for(request.user, pk)
         data = TimelineEntryIn(data=request.data)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from incidents.models import Incident, TimelineEntry
 from incidents.severity import SEVERITY_CHOICES
 from opsportal.accounts.models import User
 from opsportal.controls.models import Environment
+from opsportal.core.api import text_input
 
 
 class TimelineEntryOut(serializers.ModelSerializer):
@@ -22,7 +24,7 @@ class TimelineEntryOut(serializers.ModelSerializer):
 
 class IncidentOut(serializers.ModelSerializer):
     environment: serializers.SlugRelatedField[Environment] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     severity_alias = serializers.CharField(source="sev.alias", read_only=True)
     sla_breached = serializers.SerializerMethodField()
@@ -70,7 +72,7 @@ class IncidentDetailOut(IncidentOut):
 
 
 class IncidentOpenIn(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = text_input(max_length=200)
     severity = serializers.ChoiceField(choices=SEVERITY_CHOICES)
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     environment = serializers.SlugField(required=False, allow_null=True, default=None)
@@ -83,6 +85,38 @@ class TransitionIn(serializers.Serializer):
 
 
 class TimelineEntryIn(serializers.Serializer):
+    """What the view validates; the schema documents the three shapes below (the
+    service's rules per kind), so a schema-valid entry is one the service accepts."""
+
     kind = serializers.ChoiceField(choices=["note", "command", "evidence"])
     body = serializers.CharField(required=False, allow_blank=True, default="")
     url = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TimelineNoteIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["note"])
+    body = text_input()
+
+
+class TimelineCommandIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["command"])
+    body = text_input(help_text="The command that was run.")
+
+
+class TimelineEvidenceIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["evidence"])
+    url = serializers.URLField(help_text="An http:// or https:// link.")
+    body = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Defaults to the link."
+    )
+
+
+TIMELINE_ENTRY_SCHEMA = PolymorphicProxySerializer(
+    component_name="TimelineEntryIn",
+    serializers={
+        "note": TimelineNoteIn,
+        "command": TimelineCommandIn,
+        "evidence": TimelineEvidenceIn,
+    },
+    resource_type_field_name="kind",
+)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from opsportal.approvals.models import Approval, ApprovalRequest
+from opsportal.approvals.registry import all_actions
 from opsportal.approvals.selectors import approval_preconditions
+from opsportal.core.api import password_input, text_input
 
 
 class ApprovalDecisionSerializer(serializers.ModelSerializer):
@@ -77,31 +81,41 @@ class ApprovalRequestDetailSerializer(ApprovalRequestSerializer):
 
 
 class ApprovalRequestCreateInput(serializers.Serializer):
-    action = serializers.CharField(max_length=64)
-    target_type = serializers.CharField(
+    action = serializers.ChoiceField(choices=[])
+    target_type = text_input(
         required=False, help_text="app_label.model; must be the action's target model."
     )
-    target_id = serializers.CharField(required=False, max_length=64)
-    target = serializers.CharField(
+    target_id = text_input(required=False, max_length=64)
+    target = text_input(
         required=False, help_text="A natural key the action resolves (e.g. an environment slug)."
     )
-    reason = serializers.CharField(allow_blank=True, trim_whitespace=True)
+    reason = text_input()
     payload = serializers.DictField(required=False, default=dict)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The registered actions, read when used: controls registers its actions in
+        # ready(), after this module may have been imported.
+        action = self.fields["action"]
+        assert isinstance(action, serializers.ChoiceField)
+        action.choices = sorted(spec.action for spec in all_actions())
 
 
 class ApproveInput(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False, write_only=True)
-    payload_sha256 = serializers.CharField(max_length=64)
+    password = password_input()
+    payload_sha256 = serializers.RegexField(
+        r"^[0-9a-f]{64}$", help_text="The SHA-256 of the payload you reviewed (hex)."
+    )
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class RejectInput(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False, write_only=True)
-    reason = serializers.CharField(allow_blank=True)
+    password = password_input()
+    reason = text_input()
 
 
 class CancelInput(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True)
+    reason = text_input()
 
 
 class AmendInput(serializers.Serializer):
