@@ -1,3 +1,6 @@
+import pytest
+
+
 def test_openapi_schema_describes_the_gate_and_people_endpoints(client_for):
     response = client_for("operator1").get("/api/schema/", {"format": "json"})
 
@@ -13,8 +16,9 @@ def test_api_docs_page_renders_for_a_signed_in_user(client_for):
     assert client_for("auditor").get("/api/docs/").status_code == 200
 
 
-def test_unmatched_gate_slug_answers_the_json_error_not_an_html_page(client):
-    response = client.get("/api/v1/environments/no%2Fsuch/gate")
+@pytest.mark.parametrize("slug", ["no%2Fsuch", "line%0Abreak"])
+def test_unmatched_gate_slug_answers_the_json_error_not_an_html_page(client, slug):
+    response = client.get(f"/api/v1/environments/{slug}/gate")
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
