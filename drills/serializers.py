@@ -5,7 +5,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from drills.models import DrillActionItem, DrillRun, DrillStepResult
-from opsportal.core.text import COMMENT_MAX, NOTE_MAX, PASSWORD_MAX, REASON_MAX
+from opsportal.core.api import password_input, text_input
+from opsportal.core.text import COMMENT_MAX, NOTE_MAX, REASON_MAX
 from opsportal.signoffs.models import Signoff
 from opsportal.signoffs.services import required_roles_for, signable_sha256, signoffs_for
 
@@ -20,7 +21,7 @@ class StepResultSerializer(serializers.ModelSerializer):
     measured_seconds = serializers.FloatField(read_only=True, allow_null=True)
     within_target = serializers.BooleanField(read_only=True, allow_null=True)
     performed_by = serializers.CharField(
-        source="performed_by.username", read_only=True, default=None
+        source="performed_by.username", read_only=True, default=None, allow_null=True
     )
 
     class Meta:
@@ -86,7 +87,7 @@ class DrillRunListSerializer(serializers.ModelSerializer):
     procedure_version = serializers.IntegerField(source="procedure_version.version")
     environment = serializers.CharField(source="environment.slug")
     lead = serializers.CharField(source="lead.username")
-    observer = serializers.CharField(source="observer.username", default=None)
+    observer = serializers.CharField(source="observer.username", default=None, allow_null=True)
 
     class Meta:
         model = DrillRun
@@ -164,8 +165,8 @@ class StepRecordInputSerializer(serializers.Serializer):
 
 
 class SignInputSerializer(serializers.Serializer):
-    role = serializers.CharField(max_length=32)
-    password = serializers.CharField(max_length=PASSWORD_MAX, style={"input_type": "password"})
+    role = text_input(max_length=32)
+    password = password_input()
     content_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", max_length=64)
     comment = serializers.CharField(
         max_length=COMMENT_MAX, required=False, allow_blank=True, default=""

@@ -22,6 +22,7 @@ from incidents import selectors, services
 from incidents.filters import IncidentFilter
 from incidents.models import TimelineEntry
 from incidents.serializers import (
+    TIMELINE_ENTRY_SCHEMA,
     IncidentDetailOut,
     IncidentOpenIn,
     IncidentOut,
@@ -140,11 +141,12 @@ class IncidentTimelineApi(APIView):
         # The body may be any JSON (`[]`, `"x"`): only an object names a kind; anything
         # else needs the stricter permission and is then refused as invalid (400).
         data = self.request.data if self.request.method == "POST" else None
-        if isinstance(data, dict) and data.get("kind") == "note":
+        kind = data.get("kind") if isinstance(data, dict) else None
+        if kind == "note":
             return "incidents.add_note_incident"
         return "incidents.add_record_incident"
 
-    @extend_schema(request=TimelineEntryIn, responses={201: TimelineEntryOut})
+    @extend_schema(request=TIMELINE_ENTRY_SCHEMA, responses={201: TimelineEntryOut})
     def post(self, request: Request, pk: int) -> Response:
         incident = selectors.get_incident_for(request.user, pk)
         data = TimelineEntryIn(data=request.data)

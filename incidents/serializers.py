@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from incidents.models import MAX_ORDERS_AFFECTED, Incident, TimelineEntry
 from incidents.severity import SEVERITY_CHOICES
 from opsportal.accounts.models import User
 from opsportal.controls.models import Environment
+from opsportal.core.api import text_input
 from opsportal.core.text import NOTE_MAX, SUMMARY_MAX
 
 
@@ -23,7 +25,7 @@ class TimelineEntryOut(serializers.ModelSerializer):
 
 class IncidentOut(serializers.ModelSerializer):
     environment: serializers.SlugRelatedField[Environment] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     severity_alias = serializers.CharField(source="sev.alias", read_only=True)
     sla_breached = serializers.SerializerMethodField()
@@ -71,7 +73,7 @@ class IncidentDetailOut(IncidentOut):
 
 
 class IncidentOpenIn(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = text_input(max_length=200)
     severity = serializers.ChoiceField(choices=SEVERITY_CHOICES)
     summary = serializers.CharField(
         max_length=SUMMARY_MAX, required=False, allow_blank=True, default=""
@@ -91,6 +93,42 @@ class TransitionIn(serializers.Serializer):
 
 
 class TimelineEntryIn(serializers.Serializer):
+    """What the view validates; the schema documents the three shapes below (the
+    service's rules per kind), so a schema-valid entry is one the service accepts."""
+
     kind = serializers.ChoiceField(choices=["note", "command", "evidence"])
     body = serializers.CharField(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
     url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class TimelineNoteIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["note"])
+    body = text_input(max_length=NOTE_MAX)
+
+
+class TimelineCommandIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["command"])
+    body = text_input(max_length=NOTE_MAX, help_text="The command that was run.")
+
+
+class TimelineEvidenceIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["evidence"])
+    url = serializers.URLField(max_length=500, help_text="An http:// or https:// link.")
+    body = serializers.CharField(
+        max_length=NOTE_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Defaults to the link.",
+    )
+
+
+TIMELINE_ENTRY_SCHEMA = PolymorphicProxySerializer(
+    component_name="TimelineEntryIn",
+    serializers={
+        "note": TimelineNoteIn,
+        "command": TimelineCommandIn,
+        "evidence": TimelineEvidenceIn,
+    },
+    resource_type_field_name="kind",
+)

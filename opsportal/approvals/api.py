@@ -19,7 +19,7 @@ from opsportal.approvals import serializers as s
 from opsportal.approvals import services
 from opsportal.approvals.filters import ApprovalRequestFilter
 from opsportal.approvals.models import Approval, ApprovalRequest
-from opsportal.approvals.registry import get_action
+from opsportal.approvals.registry import all_actions, get_action
 from opsportal.approvals.selectors import approval_request_for, approval_requests_list
 from opsportal.core.errors import NotFound, ValidationFailed
 
@@ -87,7 +87,7 @@ class ApprovalRequestListApi(generics.ListAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=ApprovalRequest.Status.values),
-            OpenApiParameter("action", str),
+            OpenApiParameter("action", str, enum=sorted(a.action for a in all_actions())),
             OpenApiParameter("requester", str),
         ]
     )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from opsportal.approvals.models import Approval, ApprovalRequest
+from opsportal.approvals.registry import all_actions
 from opsportal.approvals.selectors import approval_preconditions
-from opsportal.core.text import COMMENT_MAX, PASSWORD_MAX, REASON_MAX
+from opsportal.core.api import password_input, text_input
+from opsportal.core.text import COMMENT_MAX, REASON_MAX
 
 
 class ApprovalDecisionSerializer(serializers.ModelSerializer):
@@ -92,41 +96,49 @@ class ApprovalRequestDetailSerializer(ApprovalRequestSerializer):
 
 
 class ApprovalRequestCreateInput(serializers.Serializer):
-    action = serializers.CharField(max_length=64)
-    target_type = serializers.CharField(
+    action = serializers.ChoiceField(choices=[])
+    target_type = text_input(
         max_length=100,
         required=False,
         help_text="app_label.model; must be the action's target model.",
     )
-    target_id = serializers.CharField(required=False, max_length=64)
-    target = serializers.CharField(
+    target_id = text_input(required=False, max_length=64)
+    target = text_input(
         max_length=200,
         required=False,
         help_text="A natural key the action resolves (e.g. an environment slug).",
     )
-    reason = serializers.CharField(max_length=REASON_MAX, allow_blank=True, trim_whitespace=True)
+    reason = text_input(max_length=REASON_MAX)
     payload = serializers.DictField(required=False, default=dict)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The registered actions, read when used: controls registers its actions in
+        # ready(), after this module may have been imported.
+        action = self.fields["action"]
+        assert isinstance(action, serializers.ChoiceField)
+        action.choices = sorted(spec.action for spec in all_actions())
 
 
 class ApproveInput(serializers.Serializer):
-    password = serializers.CharField(
-        max_length=PASSWORD_MAX, trim_whitespace=False, write_only=True
+    password = password_input()
+    payload_sha256 = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
+        max_length=64,
+        help_text="The SHA-256 of the payload you reviewed (hex).",
     )
-    payload_sha256 = serializers.CharField(max_length=64)
     comment = serializers.CharField(
         max_length=COMMENT_MAX, required=False, allow_blank=True, default=""
     )
 
 
 class RejectInput(serializers.Serializer):
-    password = serializers.CharField(
-        max_length=PASSWORD_MAX, trim_whitespace=False, write_only=True
-    )
-    reason = serializers.CharField(max_length=REASON_MAX, allow_blank=True)
+    password = password_input()
+    reason = text_input(max_length=REASON_MAX)
 
 
 class CancelInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=REASON_MAX, allow_blank=True)
+    reason = text_input(max_length=REASON_MAX)
 
 
 class AmendInput(serializers.Serializer):

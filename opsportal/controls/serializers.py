@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from opsportal.controls.models import Environment, ReasonCode
 from opsportal.controls.selectors import GateDecision, HistoryEntry, cooldown_remaining_seconds
-from opsportal.core.api import MAX_ID
+from opsportal.core.api import MAX_ID, text_input
 
 
 class TriggerInput(serializers.Serializer):
@@ -25,11 +25,11 @@ class TriggerInput(serializers.Serializer):
 
 
 class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=4000)
+    reason = text_input(max_length=4000)
 
 
 class LiveTransitionInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=4000)
+    reason = text_input(max_length=4000)
     attestations = serializers.DictField(
         child=serializers.BooleanField(),
         help_text='Pre-live checklist: {"<step position>": true, ...} for every item.',
