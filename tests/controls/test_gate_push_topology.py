@@ -11,6 +11,7 @@ Real processes, real PostgreSQL; every wait is bounded and the servers always st
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import signal
@@ -151,6 +152,13 @@ async def _next_events(streams: list[GateStream]) -> list[dict | None]:
     )
 
 
+def _run(scenario):
+    """`asyncio.run(scenario())` in a thread of its own: the session's Playwright
+    (browser tests) keeps an event loop running in the test thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, scenario()).result()
+
+
 def _stream_server_threads(group: int) -> int:
     """Threads of the uvicorn process in process group `group` (from /proc)."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -213,7 +221,7 @@ def test_with_the_maximum_of_streams_open_the_kill_switch_halts_gate_and_every_s
             "halts": halts,
         }
 
-    seen = asyncio.run(scenario())
+    seen = _run(scenario)
 
     assert seen["refused"] == (429, "5")
     assert seen["first"] == {"ALLOW"}
@@ -257,7 +265,7 @@ def test_when_the_listener_connection_dies_every_stream_sends_halt_and_closes(to
         ends = await _next_events(streams)
         return last, ends
 
-    last, ends = asyncio.run(scenario())
+    last, ends = _run(scenario)
 
     assert [(e or {}).get("reason_code") for e in last] == ["HALT_STATE_UNAVAILABLE"] * 20
     assert ends == [None] * 20
@@ -290,7 +298,7 @@ def test_streams_of_a_revoked_token_end_within_a_lease(topology, users):
         ends = await _next_events(streams)
         return last, ends, waited
 
-    last, ends, waited = asyncio.run(scenario())
+    last, ends, waited = _run(scenario)
 
     assert [e["reason_code"] for e in last] == ["HALT_UNAUTHENTICATED"] * 5
     assert (ends, waited < 5.0) == ([None] * 5, True)  # OPSPORTAL_GATE_LEASE_SECONDS
