@@ -176,7 +176,15 @@ def world(users, settings) -> dict[str, Any]:
         },
         "approvals": {**common, "pk": approval.pk},
         "library": {**common, "slug": drill.procedure.slug},
-        "": {**common, "pk": incident.pk},
+        "": {
+            **common,
+            "pk": incident.pk,
+            # environments/<slug>/checklist-items/<item_id>/tick/: a step of the
+            # incident's playbook (not one of paper's mode changes: refused, not 5xx).
+            "item_id": ChecklistItem.objects.filter(checklist__target_id=str(incident.pk))
+            .values_list("pk", flat=True)
+            .first(),
+        },
     }
 
 

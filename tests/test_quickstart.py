@@ -359,14 +359,25 @@ def stream_server(portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> I
         _stop(server)
 
 
+NEW_ENVIRONMENT = (
+    "from opsportal.controls.models import Environment; "
+    "from opsportal.controls.services import environment_save; "
+    "environment_save(environment=Environment(slug='asgi-test', name='ASGI test'), "
+    "actor=None, created=True)"
+)
+
+
 def test_quickstart_asgi_stream_on_sqlite_sends_a_trigger_within_the_poll(portal, stream_server):
-    token = portal.manage("issue_gate_token", "--env", "valr-live", "--name", "asgi").strip()
-    request = urllib.request.Request(stream_server + "/api/v1/environments/valr-live/gate/stream")
+    # The demo's environments are both KILLED by now (valr-live by the demo's INC-001,
+    # paper by the test above): the stream watches an ACTIVE one of its own.
+    portal.manage("shell", "-c", NEW_ENVIRONMENT)
+    token = portal.manage("issue_gate_token", "--env", "asgi-test", "--name", "asgi").strip()
+    request = urllib.request.Request(stream_server + "/api/v1/environments/asgi-test/gate/stream")
     request.add_header("Authorization", f"Bearer {token}")
     with _opener().open(request, timeout=HTTP_TIMEOUT) as response:
         events = _gate_events(response)
         first = next(events)
-        portal.manage("killswitch", "trigger", "--env", "valr-live", "--as", "operator1")
+        portal.manage("killswitch", "trigger", "--env", "asgi-test", "--as", "operator1")
         triggered_at = time.monotonic()
         # Refresh events (every half lease) sent before the commit may come first.
         halted = next(e for e in events if e["decision"] != "ALLOW")

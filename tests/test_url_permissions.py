@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.test import RequestFactory
 from django.views import View
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
@@ -26,6 +27,8 @@ PUBLIC = {
     "controls-api-gate-stream": "trading engines, gate-token authenticated inside the view",
     "api-schema": "SPECTACULAR_SETTINGS SERVE_PERMISSIONS: any signed-in user",
     "api-docs": "SPECTACULAR_SETTINGS SERVE_PERMISSIONS: any signed-in user",
+    "api-not-found": "the JSON 404 for /api/v1/ paths no route matches; reveals nothing",
+    "password_change": "every signed-in user changes their own password (login required)",
 }
 SAMPLE_KWARGS = {
     "pk": 1,
@@ -66,6 +69,7 @@ def _declared(view_class, method: str, route) -> tuple[str, ...]:
         perm = view.required_permission
     else:
         view = view_class()
+        view.request = RequestFactory().generic(method.upper(), "/")
         view.kwargs = kwargs
         perm = tuple(view.get_permission_required())
     return (perm,) if isinstance(perm, str) else tuple(perm)

@@ -32,8 +32,10 @@ class KillSwitchTriggerForm(forms.Form):
     # Set by the header's kill button on an incident's page: the incident the kill
     # was started from and that incident's environment (preselected). The kill is
     # linked to it only when the operator kept that environment.
-    from_incident = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    from_environment = forms.SlugField(required=False, widget=forms.HiddenInput)
+    from_incident = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
+    from_environment = forms.SlugField(required=False, max_length=80, widget=forms.HiddenInput)
 
     def incident_to_link(self) -> int | None:
         """The incident number to link the kill to (call after is_valid()): the one

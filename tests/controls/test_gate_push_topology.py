@@ -313,7 +313,7 @@ def test_streams_of_a_revoked_token_end_within_a_lease(topology, users):
         ends = await _next_events(streams)
         return last, ends, waited
 
-    last, ends, waited = asyncio.run(scenario())
+    last, ends, waited = run_in_own_loop(scenario)
 
     assert [e["reason_code"] for e in last] == ["HALT_UNAUTHENTICATED"] * 5
     assert (ends, waited < 5.0) == ([None] * 5, True)  # OPSPORTAL_GATE_LEASE_SECONDS
