@@ -200,10 +200,18 @@ def start_server(
         start_new_session=True,
         preexec_fn=pin,
     )
+    return wait_until_healthy(proc, port, "gunicorn", detail=" ".join(cmd))
+
+
+def wait_until_healthy(
+    proc: subprocess.Popen, port: int, name: str, *, detail: str = ""
+) -> subprocess.Popen:
+    """`proc` once its server on 127.0.0.1:`port` answers /health (200 or 503), within
+    30 s; SystemExit (after killing it) when it exits or stays silent."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}: {' '.join(cmd)}")
+            raise SystemExit(f"{name} exited with {proc.returncode}: {detail}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/health")
@@ -213,7 +221,7 @@ def start_server(
         except OSError:
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit("gunicorn did not answer /health within 30 s")
+    raise SystemExit(f"{name} did not answer /health within 30 s")
 
 
 def stop_server(proc: subprocess.Popen) -> None:

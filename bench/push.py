@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import json
 import os
 import statistics
@@ -77,20 +76,7 @@ def start_stream_server(port: int, max_streams: int) -> subprocess.Popen:
         "warning",
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"uvicorn exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/health")
-            if conn.getresponse().status in (200, 503):
-                conn.close()
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("uvicorn did not answer /health within 30 s")
+    return gatebench.wait_until_healthy(proc, port, "uvicorn", detail=" ".join(cmd))
 
 
 class Receipts:
