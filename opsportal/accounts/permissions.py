@@ -5,8 +5,10 @@ ROLE_GRANTS = {
         "accounts.add_user",
         "accounts.change_user",
         "accounts.view_user",
+        # Groups are read-only: a role's permissions come from the apps' ROLE_GRANTS
+        # (synced after every migrate), and who holds a role changes on the user, where
+        # privileged grants are four-eyes (accounts.services).
         "auth.view_group",
-        "auth.change_group",
         "django_celery_beat.add_periodictask",
         "django_celery_beat.change_periodictask",
         "django_celery_beat.view_periodictask",

@@ -72,3 +72,19 @@ def test_admin_setting_a_password_is_audited_without_the_hash(admin_client, user
     assert event.object_id == str(target.pk)
     assert User.objects.get(pk=target.pk).check_password("Zt7!another-long-phrase")
     assert event.before is None and event.after is None
+
+
+def test_admin_cannot_change_a_role_groups_permissions(admin_client):
+    """Issue 14 items 4/5: a role's permissions come from the code (ROLE_GRANTS), never
+    from an admin editing the group, which would hand out access around four-eyes."""
+    group = Group.objects.get(name="admin")
+    before = set(group.permissions.values_list("pk", flat=True))
+
+    response = admin_client.post(
+        f"/admin/auth/group/{group.pk}/change/", {"name": "admin", "permissions": []}
+    )
+
+    assert (response.status_code, set(group.permissions.values_list("pk", flat=True))) == (
+        403,
+        before,
+    )
