@@ -49,3 +49,13 @@ def text_within(value: str | None, *, limit: int, field: str, label: str) -> str
             field=field,
         )
     return text
+
+
+def reason_given(value: str | None, *, missing: str, field: str = "reason") -> str:
+    """`value` stripped, required and within REASON_MAX: ValidationFailed (code
+    "required", `field`) with the message `missing` when it is empty, or as
+    `text_within` when it is too long."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed(missing, code="required", field=field)
+    return text_within(text, limit=REASON_MAX, field=field, label="The reason")

@@ -23,8 +23,8 @@ from opsportal.approvals.services._common import (
     refusal_noted,
 )
 from opsportal.audit.services import audit_record, service_entry_point
-from opsportal.core.errors import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
-from opsportal.core.text import COMMENT_MAX, REASON_MAX, text_within
+from opsportal.core.errors import Conflict, DomainError, NotFound, NotPermitted
+from opsportal.core.text import COMMENT_MAX, reason_given, text_within
 
 logger = logging.getLogger(__name__)
 
@@ -266,10 +266,7 @@ def approval_reject(*, request_id: int, actor: Any, reason: str, password: str) 
 
 
 def _reject(*, request_id: int, actor: Any, reason: str, password: str) -> ApprovalRequest:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("Say why you reject it.", code="required", field="reason")
-    text_within(reason, limit=REASON_MAX, field="reason", label="The reason")
+    reason = reason_given(reason, missing="Say why you reject it.")
     _check_password(actor, password)
     deferred: DomainError | None = None
     with transaction.atomic(durable=True):

@@ -29,7 +29,7 @@ from opsportal.approvals.services.payload import payload_canonical_json
 from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.core.errors import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
 from opsportal.core.hashing import text_sha256
-from opsportal.core.text import REASON_MAX, text_within
+from opsportal.core.text import reason_given
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +99,7 @@ def _create(
         raise NotPermitted("Sign in to request an approval.", code="not_authenticated")
     spec = spec_for(action)
     check_may_request(spec, actor)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("Say why this is needed.", code="required", field="reason")
-    text_within(reason, limit=REASON_MAX, field="reason", label="The reason")
+    reason = reason_given(reason, missing="Say why this is needed.")
     if not isinstance(target, models.Model) or target._meta.label_lower != spec.target_model:
         raise ValidationFailed(
             f"The target of '{action}' must be a {spec.target_model}.",
@@ -285,10 +282,7 @@ def approval_cancel_in_transaction(*, request_id: int, actor: Any, reason: str) 
 
 
 def _cancel(*, request_id: int, actor: Any, reason: str, durable: bool) -> ApprovalRequest:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("Say why you cancel it.", code="required", field="reason")
-    text_within(reason, limit=REASON_MAX, field="reason", label="The reason")
+    reason = reason_given(reason, missing="Say why you cancel it.")
     with transaction.atomic(durable=durable):
         request = lock_request(request_id)
         if actor is not None and request.requester_id != actor.pk:
