@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "opsportal.core.middleware.RequestContextMiddleware",
     # NUL in a query parameter or form field: 400 here, never a DataError later.
     "opsportal.core.middleware.RejectNulMiddleware",
+    # The API's query parameters are single values: `?page=1&page=2` is a 400.
+    "opsportal.core.middleware.RejectRepeatedQueryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
