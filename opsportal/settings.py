@@ -294,6 +294,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "opsportal.api_schema.add_gate_path",
         "opsportal.api_schema.add_error_responses",
+        "opsportal.api_schema.allow_empty_query_values",
     ],
     # The API is a JSON API: the schema documents JSON bodies only (the form parsers
     # stay on for the browsable API and existing clients, but are not a contract).
