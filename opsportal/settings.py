@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     # The portal's apps, lowest layer first (docs/DEVELOPING.md "Layers").
     "opsportal.audit",
     "opsportal.accounts",
+    "opsportal.notifications",
     "opsportal.signoffs",
     "opsportal.library",
     "opsportal.approvals",
