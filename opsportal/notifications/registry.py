@@ -15,18 +15,22 @@ from dataclasses import dataclass
 class NotificationKind:
     code: str  # "<domain>.<event>", e.g. "incident.opened"
     label: str  # shown on the preferences page and in the admin
+    email_default: bool = False  # email on unless the person turned it off
 
 
 _KINDS: dict[str, NotificationKind] = {}
 
 
-def register_notification_kind(kind: str, *, label: str) -> NotificationKind:
+def register_notification_kind(
+    kind: str, *, label: str, email_default: bool = False
+) -> NotificationKind:
     """Register `kind`. Re-registering with the same label is a no-op; another label
-    is a programming error (ValueError)."""
+    is a programming error (ValueError). `email_default`: people get this kind by
+    email unless they turn it off (urgent kinds); otherwise email is opt-in."""
     existing = _KINDS.get(kind)
     if existing is not None and existing.label != label:
         raise ValueError(f"notification kind {kind!r} registered twice with different labels")
-    _KINDS[kind] = NotificationKind(code=kind, label=label)
+    _KINDS[kind] = NotificationKind(code=kind, label=label, email_default=email_default)
     return _KINDS[kind]
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from opsportal.notifications.models import Notification
+from opsportal.notifications.models import Notification, NotificationPreference
+from opsportal.notifications.registry import notification_kinds
 
 PERMISSION = "notifications.view_notification"
 
@@ -21,3 +22,10 @@ def unread_count(user: Any) -> int | None:
 
 def notifications_for(user: Any) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user)
+
+
+def email_choices(user: Any) -> dict[str, bool]:
+    """{kind: by email?} for every registered kind: the person's choice, else the
+    kind's default."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
+    return {k.code: chosen.get(k.code, k.email_default) for k in notification_kinds()}

@@ -21,9 +21,18 @@ from opsportal.notifications.models import (
     DEDUPE_KEY_MAX,
     TITLE_MAX,
     URL_MAX,
+    Channel,
+    Delivery,
     Notification,
+    NotificationPreference,
+    WebhookEndpoint,
 )
-from opsportal.notifications.registry import get_notification_kind
+from opsportal.notifications.registry import (
+    NotificationKind,
+    get_notification_kind,
+    notification_kinds,
+)
+from opsportal.notifications.tasks import enqueue
 
 
 def _clip(value: str, limit: int) -> str:
@@ -47,13 +56,16 @@ def notify(
     key gets no second one (a retried task or a re-sent alert notifies once).
     Returns how many notifications were new. ValueError for an unregistered kind.
     """
-    get_notification_kind(kind)
+    registered = get_notification_kind(kind)
     if len(dedupe_key) > DEDUPE_KEY_MAX:
         raise ValidationFailed("The dedupe key is too long.", field="dedupe_key")
+    title, body, url = _clip(title, TITLE_MAX), _clip(body, BODY_MAX), _clip(url, URL_MAX)
     people = {user.pk: user for user in recipients if user is not None and user.is_active}
-    if not people:
-        return 0
     with transaction.atomic():
+        deliveries = _webhook_deliveries(kind, title, body, url, dedupe_key)
+        if not people:
+            _queue_on_commit(deliveries)
+            return 0
         if dedupe_key:
             already = set(
                 Notification.objects.filter(
@@ -67,9 +79,9 @@ def notify(
             row = Notification(
                 recipient_id=pk,
                 kind=kind,
-                title=_clip(title, TITLE_MAX),
-                body=_clip(body, BODY_MAX),
-                url=_clip(url, URL_MAX),
+                title=title,
+                body=body,
+                url=url,
                 dedupe_key=dedupe_key,
             )
             try:
@@ -79,6 +91,8 @@ def notify(
             except IntegrityError:
                 continue
             created.append(row)
+        deliveries += _email_deliveries(registered, created, people)
+        _queue_on_commit(deliveries)
         if created:
             audit_record(
                 actor=None,
@@ -91,6 +105,68 @@ def notify(
                 },
             )
     return len(created)
+
+
+def _webhook_deliveries(
+    kind: str, title: str, body: str, url: str, dedupe_key: str
+) -> list[Delivery]:
+    """One delivery per enabled endpoint that subscribes to `kind` (once per dedupe key)."""
+    made = []
+    for endpoint in WebhookEndpoint.objects.filter(enabled=True).order_by("pk"):
+        if not endpoint.wants(kind):
+            continue
+        row = Delivery(
+            channel=Channel.WEBHOOK,
+            kind=kind,
+            endpoint=endpoint,
+            to=endpoint.url,
+            title=title,
+            body=body,
+            url=url,
+            dedupe_key=dedupe_key,
+        )
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            continue  # this endpoint already has this event
+        made.append(row)
+    return made
+
+
+def _email_deliveries(
+    kind: NotificationKind, created: list[Notification], people: dict[Any, Any]
+) -> list[Delivery]:
+    """An email for each new notification whose recipient wants this kind by email
+    (their preference, else the kind's default) and has an address."""
+    if not created:
+        return []
+    choices = dict(
+        NotificationPreference.objects.filter(
+            user_id__in=[n.recipient_id for n in created], kind=kind.code
+        ).values_list("user_id", "email")
+    )
+    rows = [
+        Delivery(
+            channel=Channel.EMAIL,
+            kind=kind.code,
+            notification=n,
+            to=people[n.recipient_id].email,
+            title=n.title,
+            body=n.body,
+            url=n.url,
+            dedupe_key=n.dedupe_key,
+        )
+        for n in created
+        if people[n.recipient_id].email and choices.get(n.recipient_id, kind.email_default)
+    ]
+    return Delivery.objects.bulk_create(rows)
+
+
+def _queue_on_commit(deliveries: list[Delivery]) -> None:
+    if deliveries:
+        ids = [d.pk for d in deliveries]
+        transaction.on_commit(lambda: enqueue(ids))
 
 
 def notifications_mark_read_in_transaction(
@@ -110,3 +186,34 @@ def notifications_mark_read_in_transaction(
 
 
 notifications_mark_read = durable_entry_point(notifications_mark_read_in_transaction)
+
+
+def notification_preferences_set_in_transaction(*, actor: Any, email: dict[str, bool]) -> None:
+    """Set the actor's "by email" choice for each registered kind in `email` (other
+    keys are ignored). Audited with the kinds that changed."""
+    before = dict(
+        NotificationPreference.objects.select_for_update()
+        .filter(user=actor)
+        .values_list("kind", "email")
+    )
+    changed = {}
+    for kind in notification_kinds():
+        if kind.code not in email:
+            continue
+        wanted = bool(email[kind.code])
+        if before.get(kind.code, kind.email_default) == wanted:
+            continue
+        NotificationPreference.objects.update_or_create(
+            user=actor, kind=kind.code, defaults={"email": wanted}
+        )
+        changed[kind.code] = wanted
+    if changed:
+        audit_record(
+            actor=actor,
+            event_type="notification.preferences_changed",
+            obj=actor,
+            after={"email": changed},
+        )
+
+
+notification_preferences_set = durable_entry_point(notification_preferences_set_in_transaction)

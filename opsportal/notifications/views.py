@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
@@ -20,8 +21,12 @@ from django.views.generic import TemplateView
 
 from opsportal.core.web import PortalPermissionMixin
 from opsportal.notifications.models import Notification
-from opsportal.notifications.selectors import notifications_for
-from opsportal.notifications.services import notifications_mark_read
+from opsportal.notifications.registry import notification_kinds
+from opsportal.notifications.selectors import email_choices, notifications_for
+from opsportal.notifications.services import (
+    notification_preferences_set,
+    notifications_mark_read,
+)
 
 PAGE_SIZE = 50
 
@@ -82,9 +87,35 @@ class OpenView(PortalPermissionMixin, View):
         return redirect("notifications:list")
 
 
+class PreferencesForm(forms.Form):
+    """One "by email" checkbox per registered kind (in-app is always on)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind in notification_kinds():
+            self.fields[kind.code] = forms.BooleanField(required=False, label=kind.label)
+
+
+class PreferencesView(PortalPermissionMixin, View):
+    permission_required = "notifications.change_notificationpreference"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = PreferencesForm(initial=email_choices(request.user))
+        return render(request, "notifications/preferences.html", {"form": form})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            notification_preferences_set(actor=request.user, email=form.cleaned_data)
+            messages.success(request, "Your notification settings are saved.")
+            return redirect("notifications:preferences")
+        return render(request, "notifications/preferences.html", {"form": form})
+
+
 app_name = "notifications"
 urlpatterns = [
     path("", NotificationListView.as_view(), name="list"),
     path("read", MarkReadView.as_view(), name="read"),
+    path("settings", PreferencesView.as_view(), name="preferences"),
     path("<int:pk>/open", OpenView.as_view(), name="open"),
 ]
