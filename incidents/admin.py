@@ -6,10 +6,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
-from incidents.models import Incident, IncidentSequence, RoleAssignment, StatusUpdate, TimelineEntry
+from incidents.models import (
+    Incident,
+    IncidentSequence,
+    RoleAssignment,
+    SeverityPolicy,
+    StatusUpdate,
+    TimelineEntry,
+)
+from incidents.policies import (
+    severity_policy_load_alternative_in_transaction,
+    severity_policy_load_default_in_transaction,
+    severity_policy_publish_in_transaction,
+)
+from incidents.severity import (
+    DEFAULT_POLICY_LABEL,
+    SEVERITIES,
+    PolicyError,
+    severities_from_json,
+    severities_to_json,
+)
 from opsportal.core.admin_mixins import ReadOnlyAdminMixin
+from opsportal.core.errors import DomainError
+from opsportal.core.text import NOTE_MAX
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -80,3 +104,84 @@ class RoleAssignmentAdmin(ReadOnlyAdmin):
 @admin.register(IncidentSequence)
 class IncidentSequenceAdmin(ReadOnlyAdmin):
     list_display = ("day", "last_number")
+
+
+class SeverityPolicyForm(forms.ModelForm):
+    """Publishing a new version: the levels as JSON (prefilled from the current
+    version), validated by incidents.policies (errors name the field)."""
+
+    levels = forms.JSONField(
+        help_text=(
+            "Per severity: response_seconds, update_cadence_seconds (null: none), "
+            "review_required, review_due_seconds, escalation (a list of "
+            '{"after_seconds", "roles", "users"}, after_seconds counted from detection).'
+        ),
+        widget=forms.Textarea(attrs={"rows": 30, "cols": 100}),
+    )
+    label = forms.CharField(max_length=200)
+    note = forms.CharField(max_length=NOTE_MAX, required=False, widget=forms.Textarea)
+
+    class Meta:
+        model = SeverityPolicy
+        fields = ("label", "note", "levels")
+
+    def clean_levels(self) -> Any:
+        levels = self.cleaned_data["levels"]
+        try:
+            severities_from_json(levels)
+        except PolicyError as exc:
+            raise ValidationError(f"{exc.field}: {exc.message}.") from None
+        return levels
+
+
+@admin.register(SeverityPolicy)
+class SeverityPolicyAdmin(admin.ModelAdmin):
+    """Versions are records: they are never edited or deleted. "Add" publishes a new
+    current version; the actions publish the shipped default or the alternative."""
+
+    form = SeverityPolicyForm
+    list_display = ("version", "label", "is_current", "created_at", "created_by")
+    actions = ["load_alternative", "load_default"]
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        current = SeverityPolicy.objects.filter(is_current=True).first()
+        if current is None:
+            return {"label": DEFAULT_POLICY_LABEL, "levels": severities_to_json(SEVERITIES)}
+        return {"label": current.label, "levels": current.levels}
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # Through the service (inside the admin's transaction): validated and audited.
+        data = form.cleaned_data
+        try:
+            saved = severity_policy_publish_in_transaction(
+                label=data["label"], levels=data["levels"], note=data["note"], actor=request.user
+            )
+        except DomainError as exc:
+            raise ValidationError(exc.message) from exc
+        obj.pk = saved.pk
+        obj.version = saved.version
+
+    def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
+        return form.save(commit=False)
+
+    @admin.action(description="Publish the SEV-levels playbook's values (SEV1 in 15 min)")
+    def load_alternative(self, request: HttpRequest, queryset: Any) -> None:
+        if not request.user.has_perm("incidents.add_severitypolicy"):
+            messages.error(request, "You may not publish severity policies.")
+            return
+        policy = severity_policy_load_alternative_in_transaction(actor=request.user)
+        messages.success(request, f"Published {policy}.")
+
+    @admin.action(description="Publish the shipped default values (SEV1 in 5 min)")
+    def load_default(self, request: HttpRequest, queryset: Any) -> None:
+        if not request.user.has_perm("incidents.add_severitypolicy"):
+            messages.error(request, "You may not publish severity policies.")
+            return
+        policy = severity_policy_load_default_in_transaction(actor=request.user)
+        messages.success(request, f"Published {policy}.")

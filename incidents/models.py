@@ -23,7 +23,7 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from incidents.severity import SEVERITIES, SEVERITY_CHOICES, Severity
+from incidents.severity import SEVERITIES, SEVERITY_CHOICES, Severity, severities_from_json
 
 
 class Status(models.TextChoices):
@@ -129,6 +129,14 @@ class Incident(FSMModelMixin, models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The severity policy version it was opened under (None: opened before policies
+    # existed; the shipped default applies). Its deadlines never move with later edits.
+    severity_policy = models.ForeignKey(
+        "SeverityPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Escalation levels already notified (0: none); see incidents.escalation.
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -208,7 +216,9 @@ class Incident(FSMModelMixin, models.Model):
 
     @property
     def sev(self) -> Severity:
-        return SEVERITIES[self.severity]
+        """This severity under the incident's policy version (cached per process:
+        versions never change)."""
+        return policy_severity(self.severity_policy_id, self.severity)
 
     @property
     def is_open(self) -> bool:
@@ -506,3 +516,54 @@ class StatusUpdate(models.Model):
         if self.pk is not None:
             raise TypeError("status updates are append-only")
         super().save(*args, **kwargs)
+
+
+class SeverityPolicy(models.Model):
+    """One version of the severity policy: per severity the response SLA, update
+    cadence, review deadline and escalation levels (`levels`, validated by
+    incidents.policies). Versions are never edited: publishing makes a new current
+    version, and an incident keeps the version it was opened under."""
+
+    version = models.PositiveIntegerField(unique=True)
+    label = models.CharField(max_length=200)
+    note = models.TextField(blank=True, default="")
+    levels = models.JSONField()
+    is_current = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name_plural = "severity policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=models.Q(is_current=True),
+                name="one_current_severity_policy",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.label}" + (" (current)" if self.is_current else "")
+
+
+_POLICY_CACHE: dict[int, dict[str, Severity]] = {}
+
+
+def policy_severities(policy_id: int | None) -> dict[str, Severity]:
+    """{code: Severity} of policy version `policy_id` (the shipped default for None).
+    One query per version per process: versions are immutable."""
+    if policy_id is None:
+        return SEVERITIES
+    cached = _POLICY_CACHE.get(policy_id)
+    if cached is None:
+        levels = SeverityPolicy.objects.filter(pk=policy_id).values_list("levels", flat=True)
+        cached = severities_from_json(levels[0]) if levels else SEVERITIES
+        _POLICY_CACHE[policy_id] = cached
+    return cached
+
+
+def policy_severity(policy_id: int | None, code: str) -> Severity:
+    return policy_severities(policy_id)[code]

@@ -43,7 +43,8 @@ ROLE_GRANTS = {
     "operator": OPERATOR,
     "incident_commander": INCIDENT_COMMANDER,
     "risk_officer": [*_READ, "incidents.add_note_incident"],
-    "admin": _READ,
+    # Admins publish severity policy versions (never edit one; see incidents.policies).
+    "admin": [*_READ, "incidents.view_severitypolicy", "incidents.add_severitypolicy"],
 }
 
 # What a holder of each response role must be able to do (all of these): a response

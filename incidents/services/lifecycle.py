@@ -141,7 +141,7 @@ def incident_transition(
             locked.resolved_at = None
             locked.resolved_by = None
             locked.reopened_count += 1
-            locked.next_update_due_at = update_due(now, locked.severity)
+            locked.next_update_due_at = update_due(now, locked.severity, locked.severity_policy_id)
             fields += ["resolved_at", "resolved_by", "reopened_count", "next_update_due_at"]
         locked.save(update_fields=fields)
         body = f"{before_label} → {locked.get_status_display()}"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from opsportal.notifications.models import Notification, NotificationPreference
@@ -29,3 +31,17 @@ def email_choices(user: Any) -> dict[str, bool]:
     kind's default."""
     chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
     return {k.code: chosen.get(k.code, k.email_default) for k in notification_kinds()}
+
+
+def people_in_roles(roles: Iterable[str], *, exclude: Any = None) -> QuerySet[Any]:
+    """Active users in any of the role groups `roles` (e.g. ["operator"]), without
+    `exclude` (a user, e.g. whoever caused the event). One query when iterated."""
+    people = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=list(roles))
+        .distinct()
+        .order_by("pk")
+    )
+    if exclude is not None and getattr(exclude, "pk", None) is not None:
+        people = people.exclude(pk=exclude.pk)
+    return people

@@ -8,10 +8,11 @@ given, and returns how many were new.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from opsportal.audit.services import audit_record, durable_entry_point
@@ -33,6 +34,8 @@ from opsportal.notifications.registry import (
     notification_kinds,
 )
 from opsportal.notifications.tasks import enqueue
+
+logger = logging.getLogger(__name__)
 
 
 def _clip(value: str, limit: int) -> str:
@@ -105,6 +108,17 @@ def notify(
                 },
             )
     return len(created)
+
+
+def notify_best_effort(**kwargs: Any) -> int:
+    """`notify(**kwargs)` for callers whose change must not fail because telling people
+    about it failed (a kill switch): a database error inside notify rolls back its
+    savepoint only, is logged, and counts 0. Programming errors still raise."""
+    try:
+        return notify(**kwargs)
+    except DatabaseError:
+        logger.exception("notify failed", extra={"kind": kwargs.get("kind")})
+        return 0
 
 
 def _webhook_deliveries(

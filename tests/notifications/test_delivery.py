@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
-from opsportal.notifications.delivery import deliver_one
+from opsportal.notifications.delivery import backoff_seconds, deliver_one
 from opsportal.notifications.models import Delivery, NotificationPreference
 from opsportal.notifications.services import notify
 from opsportal.notifications.tasks import notifications_deliver_due_task
@@ -37,8 +38,6 @@ def test_urgent_kind_is_emailed_on_commit(users, smtp_server, django_capture_on_
 
 
 def test_nothing_is_sent_when_the_change_rolls_back(users, smtp_server):
-    from django.db import transaction
-
     with pytest.raises(RuntimeError), transaction.atomic():
         notify(kind=URGENT_KIND, recipients=[users["operator2"]], title="never")
         raise RuntimeError("rolled back")
@@ -157,7 +156,5 @@ def test_webhook_sends_an_event_once_per_dedupe_key(
 
 
 def test_backoff_grows_and_is_capped():
-    from opsportal.notifications.delivery import backoff_seconds
-
     assert [backoff_seconds(n) for n in (1, 2, 3)] == [30, 60, 120]
     assert backoff_seconds(40) == 15 * 60
