@@ -451,6 +451,8 @@ class TimelineEntry(models.Model):
         CONTROL = "control", "Control event"
         PLAYBOOK = "playbook", "Playbook"
         IMPACT = "impact", "Impact change"
+        ESCALATION = "escalation", "Escalation"
+        ALERT = "alert", "Monitoring alert"
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
     occurred_at = models.DateTimeField()

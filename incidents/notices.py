@@ -24,7 +24,12 @@ OPENED_AUDIENCE = {
     "SEV2": ("operator", "incident_commander"),
 }
 
+ESCALATED = "incident.escalated"
+
 register_notification_kind(OPENED, label="Incident opened (SEV1, SEV2)", email_default=True)
+register_notification_kind(
+    ESCALATED, label="Incident escalated to you (not acknowledged)", email_default=True
+)
 
 
 def incident_url(incident: Incident) -> str:

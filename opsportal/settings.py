@@ -280,6 +280,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opsportal.approvals.tasks.approvals_expire_due_task",
         "schedule": 60.0,
     },
+    "incidents-escalate-due": {
+        "task": "incidents.tasks.incidents_escalate_due_task",
+        "schedule": 60.0,
+    },
     "notifications-deliver-due": {
         "task": "opsportal.notifications.tasks.notifications_deliver_due_task",
         "schedule": 60.0,
