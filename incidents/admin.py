@@ -4,6 +4,7 @@ stay consistent; the admin is for browsing and searching."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django import forms
@@ -11,7 +12,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from incidents.alerts.views import hash_token
 from incidents.models import (
+    Alert,
+    AlertIntegration,
     Incident,
     IncidentSequence,
     RoleAssignment,
@@ -31,6 +35,7 @@ from incidents.severity import (
     severities_from_json,
     severities_to_json,
 )
+from opsportal.audit.services import audit_record
 from opsportal.core.admin_mixins import ReadOnlyAdminMixin
 from opsportal.core.errors import DomainError
 from opsportal.core.text import NOTE_MAX
@@ -185,3 +190,68 @@ class SeverityPolicyAdmin(admin.ModelAdmin):
             return
         policy = severity_policy_load_default_in_transaction(actor=request.user)
         messages.success(request, f"Published {policy}.")
+
+
+class AlertIntegrationForm(forms.ModelForm):
+    token = forms.CharField(
+        required=False,
+        max_length=200,
+        min_length=24,
+        help_text="Leave empty to keep the current token (a new integration gets one "
+        "generated and shown once).",
+    )
+    severity_map = forms.JSONField(
+        required=False,
+        help_text='Label value → severity, e.g. {"critical": "SEV1", "warning": "SEV3"}; '
+        "empty: the built-in mapping.",
+    )
+
+    class Meta:
+        model = AlertIntegration
+        fields = (
+            "name",
+            "source",
+            "enabled",
+            "environment",
+            "severity_label",
+            "severity_map",
+            "default_severity",
+        )
+
+    def clean_severity_map(self) -> Any:
+        value = self.cleaned_data.get("severity_map") or {}
+        if not isinstance(value, dict) or any(
+            not isinstance(k, str) or v not in SEVERITIES for k, v in value.items()
+        ):
+            raise ValidationError("An object of label value → SEV1..SEV4.")
+        return value
+
+
+@admin.register(AlertIntegration)
+class AlertIntegrationAdmin(admin.ModelAdmin):
+    form = AlertIntegrationForm
+    list_display = ("name", "source", "enabled", "environment", "created_at")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        raw = form.cleaned_data.get("token") or ""
+        if not change and not raw:
+            raw = secrets.token_urlsafe(32)
+            messages.warning(request, f"The token of {obj.name} (shown once): {raw}")
+        if raw:
+            obj.token_sha256 = hash_token(raw)
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            event_type="alert_integration.saved",
+            obj=obj,
+            metadata={
+                "changed": [f for f in form.changed_data if f != "token"],
+                "token_changed": bool(raw),
+            },
+        )
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ("name", "fingerprint", "state", "incident", "last_received_at")
+    list_filter = ("state",)

@@ -569,3 +569,73 @@ def policy_severities(policy_id: int | None) -> dict[str, Severity]:
 
 def policy_severity(policy_id: int | None, code: str) -> Severity:
     return policy_severities(policy_id)[code]
+
+
+DEFAULT_ALERT_SEVERITY_MAP = {
+    "critical": "SEV1",
+    "high": "SEV2",
+    "error": "SEV2",
+    "warning": "SEV3",
+    "info": "SEV4",
+}
+
+
+class AlertIntegration(models.Model):
+    """A monitoring system allowed to post alerts (Alertmanager or Grafana), with
+    its own token (only its SHA-256 is kept) and its label → severity mapping."""
+
+    class Source(models.TextChoices):
+        ALERTMANAGER = "alertmanager", "Prometheus Alertmanager (webhook v4)"
+        GRAFANA = "grafana", "Grafana alerting webhook"
+
+    name = models.CharField(max_length=100, unique=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    enabled = models.BooleanField(default=True)
+    environment = models.ForeignKey(
+        "controls.Environment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    severity_label = models.CharField(max_length=100, default="severity")
+    severity_map = models.JSONField(default=dict, blank=True)
+    default_severity = models.CharField(max_length=4, choices=SEVERITY_CHOICES, default="SEV3")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.source})"
+
+    def severity_for(self, labels: dict[str, str]) -> str:
+        mapping = self.severity_map or DEFAULT_ALERT_SEVERITY_MAP
+        value = str(labels.get(self.severity_label, "")).lower()
+        code = mapping.get(value, self.default_severity)
+        return code if code in SEVERITIES else self.default_severity
+
+
+class Alert(models.Model):
+    """One alert (by fingerprint) attached to the incident it opened or joined."""
+
+    class State(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    integration = models.ForeignKey(AlertIntegration, on_delete=models.PROTECT, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="alerts")
+    fingerprint = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=State.choices)
+    labels = models.JSONField(default=dict)
+    annotations = models.JSONField(default=dict)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    last_received_at = models.DateTimeField()
+    times_received = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "fingerprint"], name="alert_once_per_incident"
+            )
+        ]
+        indexes = [models.Index(fields=["fingerprint"], name="alert_fingerprint")]
+
+    def __str__(self) -> str:
+        return f"{self.name} [{self.fingerprint}] {self.state}"

@@ -44,7 +44,16 @@ ROLE_GRANTS = {
     "incident_commander": INCIDENT_COMMANDER,
     "risk_officer": [*_READ, "incidents.add_note_incident"],
     # Admins publish severity policy versions (never edit one; see incidents.policies).
-    "admin": [*_READ, "incidents.view_severitypolicy", "incidents.add_severitypolicy"],
+    # and manage the monitoring integrations that post alerts.
+    "admin": [
+        *_READ,
+        "incidents.view_severitypolicy",
+        "incidents.add_severitypolicy",
+        "incidents.view_alertintegration",
+        "incidents.add_alertintegration",
+        "incidents.change_alertintegration",
+        "incidents.view_alert",
+    ],
 }
 
 # What a holder of each response role must be able to do (all of these): a response

@@ -25,6 +25,8 @@ PUBLIC = {
     "logout": "signing out",
     "controls-api-gate": "trading engines, gate-token authenticated inside the view",
     "controls-api-gate-stream": "trading engines, gate-token authenticated inside the view",
+    "alerts-api-alertmanager": "Alertmanager, integration-token authenticated inside the view",
+    "alerts-api-grafana": "Grafana alerting, integration-token authenticated inside the view",
     "api-schema": "SPECTACULAR_SETTINGS SERVE_PERMISSIONS: any signed-in user",
     "api-docs": "SPECTACULAR_SETTINGS SERVE_PERMISSIONS: any signed-in user",
     "api-not-found": "the JSON 404 for /api/v1/ paths no route matches; reveals nothing",
