@@ -86,6 +86,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request latency for /metrics, timing everything below it.
+    "opsportal.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "opsportal.core.middleware.RequestContextMiddleware",
@@ -260,6 +262,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "opsportal <opsportal@
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Seconds a webhook POST may take before it counts as failed (and is retried).
 NOTIFICATIONS_WEBHOOK_TIMEOUT = env_int("NOTIFICATIONS_WEBHOOK_TIMEOUT", 10)
+
+# --- /metrics (Prometheus): open to these client addresses, or to the scrape token ---
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # --- Celery: with REDIS_URL unset, tasks run in-process (eager) ---
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from incidents.views import DashboardView
 from opsportal.accounts.views import PasswordChangeView
 from opsportal.health import health
+from opsportal.metrics import metrics
 
 admin.site.site_header = "opsportal administration"
 admin.site.site_title = "opsportal admin"
@@ -13,6 +14,7 @@ admin.site.site_title = "opsportal admin"
 urlpatterns = [
     path("", DashboardView.as_view(), name="dashboard"),
     path("health", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 
 # Views open without a declared permission, and why.
 PUBLIC = {
+    "metrics": "Prometheus: client-address allow-list or scrape token, checked in the view",
     "health": "load balancers probe it without a session; answers no data",
     "login": "signing in",
     "logout": "signing out",
