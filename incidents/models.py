@@ -137,6 +137,10 @@ class Incident(FSMModelMixin, models.Model):
     # Escalation levels already notified (0: none); see incidents.escalation.
     escalation_level = models.PositiveSmallIntegerField(default=0)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # When people were told the response SLA was missed, and which status-update
+    # deadline they were last told was missed (each told once; incidents.escalation).
+    sla_breach_notified_at = models.DateTimeField(null=True, blank=True)
+    update_overdue_notified_for = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
