@@ -7,6 +7,7 @@ register(
     ("severity_policy.published", "Severity policy version published"),
     ("alert.received", "Monitoring alerts received (Alertmanager / Grafana)"),
     ("alert_integration.saved", "Alert integration saved"),
+    ("alert_kill_rule.saved", "Alert kill-switch rule saved"),
     ("incident.acknowledged", "Incident acknowledged"),
     ("incident.investigating", "Incident investigation started"),
     ("incident.mitigating", "Incident mitigation started"),

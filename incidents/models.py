@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from incidents.severity import SEVERITIES, SEVERITY_CHOICES, Severity, severities_from_json
+from opsportal.controls.models import ReasonCode
 
 
 class Status(models.TextChoices):
@@ -643,3 +644,22 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} [{self.fingerprint}] {self.state}"
+
+
+class AlertKillSwitchRule(models.Model):
+    """An alert name whose firing triggers the kill switch of `environment` (admin-
+    enabled, e.g. the risk service's PnL breach). The trigger is the system's (no
+    person) and is linked to the incident the alert opened."""
+
+    alert_name = models.CharField(max_length=200, unique=True)
+    environment = models.ForeignKey(
+        "controls.Environment", on_delete=models.PROTECT, related_name="+"
+    )
+    reason_code = models.CharField(
+        max_length=32, choices=ReasonCode.choices, default=ReasonCode.THRESHOLD_PNL
+    )
+    enabled = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        state = "on" if self.enabled else "off"
+        return f"{self.alert_name} → kill {self.environment_id} ({state})"
