@@ -53,13 +53,14 @@ def main() -> None:
     django.setup()
     from aiosmtpd.controller import Controller
     from django.db import connection, transaction
-    from django.test import Client
+    from django.test import Client, RequestFactory
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from incidents.models import Incident
     from opsportal.accounts.models import User
     from opsportal.celery import app
+    from opsportal.metrics import metrics
     from opsportal.notifications.models import Delivery, Notification
     from opsportal.notifications.services import notify
 
@@ -134,8 +135,9 @@ def main() -> None:
     )
     client = Client(HTTP_HOST="localhost")
     try:
+        # The view itself for the count: the client's request_started resets the log.
         with CaptureQueriesContext(connection) as queries:
-            client.get("/metrics")
+            metrics(RequestFactory().get("/metrics", REMOTE_ADDR="127.0.0.1"))
         times = []
         for _ in range(args.scrapes):
             started = time.perf_counter()
