@@ -7,7 +7,8 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imports wait for ready(): the app registry must be loaded first.
-        from incidents import audit_events, control_events  # noqa: F401 - audit_events registers
+        # audit_events and notices register their event types and notification kinds.
+        from incidents import audit_events, control_events, notices  # noqa: F401
         from incidents.permissions import ROLE_GRANTS
         from opsportal.accounts.roles import register_role_grants
 

@@ -43,7 +43,20 @@ ROLE_GRANTS = {
     "operator": OPERATOR,
     "incident_commander": INCIDENT_COMMANDER,
     "risk_officer": [*_READ, "incidents.add_note_incident"],
-    "admin": _READ,
+    # Admins publish severity policy versions (never edit one; see incidents.policies).
+    # and manage the monitoring integrations that post alerts.
+    "admin": [
+        *_READ,
+        "incidents.view_severitypolicy",
+        "incidents.add_severitypolicy",
+        "incidents.view_alertintegration",
+        "incidents.add_alertintegration",
+        "incidents.change_alertintegration",
+        "incidents.view_alert",
+        "incidents.view_alertkillswitchrule",
+        "incidents.add_alertkillswitchrule",
+        "incidents.change_alertkillswitchrule",
+    ],
 }
 
 # What a holder of each response role must be able to do (all of these): a response
