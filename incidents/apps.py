@@ -12,5 +12,7 @@ class IncidentsConfig(AppConfig):
         from opsportal.accounts.roles import register_role_grants
 
         register_role_grants(self.label, ROLE_GRANTS)
+        from incidents.reviews import signing  # noqa: F401 - registers reviews as signable
+
         # What incidents do when the kill switch trips or the mode changes.
         control_events.register()
