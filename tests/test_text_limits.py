@@ -23,6 +23,7 @@ from opsportal.core.text import NOTE_MAX
 
 FORM_MODULES = [
     "incidents.forms",
+    "incidents.reviews.forms",
     "drills.forms",
     "opsportal.approvals.forms",
     "opsportal.controls.forms",

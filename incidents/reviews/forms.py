@@ -97,7 +97,9 @@ class ActionItemForm(forms.Form):
     priority = forms.ChoiceField(
         label="Priority", choices=ActionItem.Priority.choices, initial="medium"
     )
-    link = forms.URLField(label="Ticket link", max_length=LINK_MAX, required=False)
+    link = forms.URLField(
+        label="Ticket link", max_length=LINK_MAX, required=False, assume_scheme="https"
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -174,7 +176,9 @@ class ActionItemAddForm(forms.Form):
     priority = forms.ChoiceField(
         label="Priority", choices=ActionItem.Priority.choices, initial="medium"
     )
-    link = forms.URLField(label="Ticket link", max_length=LINK_MAX, required=False)
+    link = forms.URLField(
+        label="Ticket link", max_length=LINK_MAX, required=False, assume_scheme="https"
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

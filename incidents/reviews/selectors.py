@@ -107,6 +107,10 @@ class OverdueBoard:
     reviews: list[PostIncidentReview]
     items: list[ActionItem]
 
+    @property
+    def total(self) -> int:
+        return len(self.reviews) + len(self.items)
+
 
 def overdue_board(limit: int = 10) -> OverdueBoard:
     """The dashboard's overdue reviews and action items (two queries)."""
