@@ -91,7 +91,9 @@ class ActionItemForm(forms.Form):
         label="Owner", queryset=get_user_model().objects.none(), required=False
     )
     due_on = forms.DateField(
-        label="Due", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Due",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     kind = forms.ChoiceField(label="Type", choices=ActionItem.Kind.choices)
     priority = forms.ChoiceField(
@@ -171,7 +173,9 @@ class ActionStatusForm(forms.Form):
 class ActionItemAddForm(forms.Form):
     title = forms.CharField(label="Action", max_length=TITLE_MAX)
     owner = forms.ModelChoiceField(label="Owner", queryset=get_user_model().objects.none())
-    due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(
+        label="Due", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     kind = forms.ChoiceField(label="Type", choices=ActionItem.Kind.choices)
     priority = forms.ChoiceField(
         label="Priority", choices=ActionItem.Priority.choices, initial="medium"

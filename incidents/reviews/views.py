@@ -142,6 +142,9 @@ def _bump_total(data: QueryDict, prefix: str) -> QueryDict:
     except ValueError:
         total = 0
     copy[key] = str(min(total + 1, 50))
+    if prefix == "items":  # the new row starts with the usual defaults, not the first choice
+        copy.setdefault(f"items-{total}-priority", ActionItem.Priority.MEDIUM)
+        copy.setdefault(f"items-{total}-kind", ActionItem.Kind.CORRECTIVE)
     return copy
 
 
