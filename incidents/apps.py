@@ -7,12 +7,14 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imports wait for ready(): the app registry must be loaded first.
-        from incidents import audit_events, control_events  # noqa: F401 - audit_events registers
+        # audit_events and notices register their event types and notification kinds.
+        from incidents import audit_events, control_events, notices  # noqa: F401
         from incidents.permissions import ROLE_GRANTS
         from opsportal.accounts.roles import register_role_grants
 
         register_role_grants(self.label, ROLE_GRANTS)
-        from incidents.reviews import signing  # noqa: F401 - registers reviews as signable
+        # Reviews: signable (signing) and their overdue notification kinds (notify).
+        from incidents.reviews import notify, signing  # noqa: F401
 
         # What incidents do when the kill switch trips or the mode changes.
         control_events.register()

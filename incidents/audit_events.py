@@ -2,6 +2,10 @@ from opsportal.audit.registry import register
 
 register(
     ("incident.opened", "Incident opened"),
+    ("incident.escalated", "Incident escalated (unacknowledged past an escalation level)"),
+    ("severity_policy.published", "Severity policy version published"),
+    ("alert.received", "Monitoring alerts received (Alertmanager / Grafana)"),
+    ("alert_integration.saved", "Alert integration saved"),
     ("incident.acknowledged", "Incident acknowledged"),
     ("incident.investigating", "Incident investigation started"),
     ("incident.mitigating", "Incident mitigation started"),

@@ -23,7 +23,7 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from incidents.severity import SEVERITIES, SEVERITY_CHOICES, Severity
+from incidents.severity import SEVERITIES, SEVERITY_CHOICES, Severity, severities_from_json
 
 
 class Status(models.TextChoices):
@@ -131,6 +131,14 @@ class Incident(FSMModelMixin, models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The severity policy version it was opened under (None: opened before policies
+    # existed; the shipped default applies). Its deadlines never move with later edits.
+    severity_policy = models.ForeignKey(
+        "SeverityPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Escalation levels already notified (0: none); see incidents.escalation.
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -210,7 +218,9 @@ class Incident(FSMModelMixin, models.Model):
 
     @property
     def sev(self) -> Severity:
-        return SEVERITIES[self.severity]
+        """This severity under the incident's policy version (cached per process:
+        versions never change)."""
+        return policy_severity(self.severity_policy_id, self.severity)
 
     @property
     def is_open(self) -> bool:
@@ -470,6 +480,8 @@ class TimelineEntry(models.Model):
         CONTROL = "control", "Control event"
         PLAYBOOK = "playbook", "Playbook"
         IMPACT = "impact", "Impact change"
+        ESCALATION = "escalation", "Escalation"
+        ALERT = "alert", "Monitoring alert"
         REVIEW = "review", "Post-incident review"
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
@@ -536,6 +548,127 @@ class StatusUpdate(models.Model):
         if self.pk is not None:
             raise TypeError("status updates are append-only")
         super().save(*args, **kwargs)
+
+
+class SeverityPolicy(models.Model):
+    """One version of the severity policy: per severity the response SLA, update
+    cadence, review deadline and escalation levels (`levels`, validated by
+    incidents.policies). Versions are never edited: publishing makes a new current
+    version, and an incident keeps the version it was opened under."""
+
+    version = models.PositiveIntegerField(unique=True)
+    label = models.CharField(max_length=200)
+    note = models.TextField(blank=True, default="")
+    levels = models.JSONField()
+    is_current = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name_plural = "severity policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=models.Q(is_current=True),
+                name="one_current_severity_policy",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.label}" + (" (current)" if self.is_current else "")
+
+
+_POLICY_CACHE: dict[int, dict[str, Severity]] = {}
+
+
+def policy_severities(policy_id: int | None) -> dict[str, Severity]:
+    """{code: Severity} of policy version `policy_id` (the shipped default for None).
+    One query per version per process: versions are immutable."""
+    if policy_id is None:
+        return SEVERITIES
+    cached = _POLICY_CACHE.get(policy_id)
+    if cached is None:
+        levels = SeverityPolicy.objects.filter(pk=policy_id).values_list("levels", flat=True)
+        cached = severities_from_json(levels[0]) if levels else SEVERITIES
+        _POLICY_CACHE[policy_id] = cached
+    return cached
+
+
+def policy_severity(policy_id: int | None, code: str) -> Severity:
+    return policy_severities(policy_id)[code]
+
+
+DEFAULT_ALERT_SEVERITY_MAP = {
+    "critical": "SEV1",
+    "high": "SEV2",
+    "error": "SEV2",
+    "warning": "SEV3",
+    "info": "SEV4",
+}
+
+
+class AlertIntegration(models.Model):
+    """A monitoring system allowed to post alerts (Alertmanager or Grafana), with
+    its own token (only its SHA-256 is kept) and its label → severity mapping."""
+
+    class Source(models.TextChoices):
+        ALERTMANAGER = "alertmanager", "Prometheus Alertmanager (webhook v4)"
+        GRAFANA = "grafana", "Grafana alerting webhook"
+
+    name = models.CharField(max_length=100, unique=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    enabled = models.BooleanField(default=True)
+    environment = models.ForeignKey(
+        "controls.Environment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    severity_label = models.CharField(max_length=100, default="severity")
+    severity_map = models.JSONField(default=dict, blank=True)
+    default_severity = models.CharField(max_length=4, choices=SEVERITY_CHOICES, default="SEV3")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.source})"
+
+    def severity_for(self, labels: dict[str, str]) -> str:
+        mapping = self.severity_map or DEFAULT_ALERT_SEVERITY_MAP
+        value = str(labels.get(self.severity_label, "")).lower()
+        code = mapping.get(value, self.default_severity)
+        return code if code in SEVERITIES else self.default_severity
+
+
+class Alert(models.Model):
+    """One alert (by fingerprint) attached to the incident it opened or joined."""
+
+    class State(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    integration = models.ForeignKey(AlertIntegration, on_delete=models.PROTECT, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="alerts")
+    fingerprint = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=State.choices)
+    labels = models.JSONField(default=dict)
+    annotations = models.JSONField(default=dict)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    last_received_at = models.DateTimeField()
+    times_received = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "fingerprint"], name="alert_once_per_incident"
+            )
+        ]
+        indexes = [models.Index(fields=["fingerprint"], name="alert_fingerprint")]
+
+    def __str__(self) -> str:
+        return f"{self.name} [{self.fingerprint}] {self.state}"
 
 
 # Post-incident reviews live in their own module of this app (incidents/reviews); import

@@ -63,12 +63,18 @@ INCIDENT_COMMANDER = [
 ROLE_GRANTS = {
     "operator": OPERATOR,
     "incident_commander": INCIDENT_COMMANDER,
-    "risk_officer": [
+    "risk_officer": [*_READ, "incidents.add_note_incident", *_REVIEW_SIGN],
+    # Admins publish severity policy versions (never edit one; see incidents.policies).
+    # and manage the monitoring integrations that post alerts.
+    "admin": [
         *_READ,
-        "incidents.add_note_incident",
-        *_REVIEW_SIGN,
+        "incidents.view_severitypolicy",
+        "incidents.add_severitypolicy",
+        "incidents.view_alertintegration",
+        "incidents.add_alertintegration",
+        "incidents.change_alertintegration",
+        "incidents.view_alert",
     ],
-    "admin": _READ,
 }
 
 # What a holder of each response role must be able to do (all of these): a response

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     # The portal's apps, lowest layer first (docs/DEVELOPING.md "Layers").
     "opsportal.audit",
     "opsportal.accounts",
+    "opsportal.notifications",
     "opsportal.signoffs",
     "opsportal.library",
     "opsportal.approvals",
@@ -85,6 +86,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request latency for /metrics, timing everything below it.
+    "opsportal.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "opsportal.core.middleware.RequestContextMiddleware",
@@ -239,6 +242,31 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- Notifications: email over SMTP, links back to the portal ---
+# With EMAIL_HOST unset, email goes to the console (the quick start has no mail server).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "opsportal <opsportal@localhost>")
+# Absolute links in emails and webhooks ("https://opsportal.example.com").
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Seconds a webhook POST may take before it counts as failed (and is retried).
+NOTIFICATIONS_WEBHOOK_TIMEOUT = env_int("NOTIFICATIONS_WEBHOOK_TIMEOUT", 10)
+
+# --- /metrics (Prometheus): open to these client addresses, or to the scrape token ---
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
 # --- Celery: with REDIS_URL unset, tasks run in-process (eager) ---
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
@@ -256,6 +284,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "approvals-expire-due": {
         "task": "opsportal.approvals.tasks.approvals_expire_due_task",
+        "schedule": 60.0,
+    },
+    "incidents-escalate-due": {
+        "task": "incidents.tasks.incidents_escalate_due_task",
+        "schedule": 60.0,
+    },
+    "notifications-deliver-due": {
+        "task": "opsportal.notifications.tasks.notifications_deliver_due_task",
         "schedule": 60.0,
     },
     "drills-overdue-scan": {

@@ -19,3 +19,8 @@ from opsportal.settings import *  # noqa: E402,F403
 
 # Password hashing dominates the runtime of a suite that signs in hundreds of times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Mail stays in memory unless EMAIL_HOST names an SMTP server (a test's own, or a
+# Celery worker started by a test that has one).
+if not os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -34,7 +34,7 @@ from incidents.reviews.models import (
     ReviewState,
     overdue_action_items,
 )
-from incidents.reviews.notify import notify_overdue
+from incidents.reviews.notify import ACTION_ITEM_OVERDUE, REVIEW_OVERDUE, notify_overdue
 from incidents.services._base import (
     current_commander,
     lock_incident,
@@ -724,6 +724,7 @@ def reviews_flag_overdue(*, now: datetime | None = None) -> OverdueRun:
             )
             commander = current_commander(review.incident)
             notify_overdue(
+                kind=REVIEW_OVERDUE,
                 incident=review.incident,
                 recipients=[u for u in {review.author, commander} if u is not None],
                 title=f"Post-incident review of {review.incident.reference} is overdue",
@@ -749,6 +750,7 @@ def reviews_flag_overdue(*, now: datetime | None = None) -> OverdueRun:
                 after={"due_on": item.due_on, "flagged_at": now},
             )
             notify_overdue(
+                kind=ACTION_ITEM_OVERDUE,
                 incident=item.incident,
                 recipients=[item.owner],
                 title=f"Action item overdue: {item.title}",

@@ -13,7 +13,10 @@ class ApprovalsConfig(AppConfig):
         from opsportal.approvals.permissions import ROLE_GRANTS
 
         register_role_grants(self.label, ROLE_GRANTS)
-        from opsportal.approvals import audit_events  # noqa: F401
+        from opsportal.approvals import (
+            audit_events,  # noqa: F401
+            notices,  # noqa: F401 - registers notification kinds
+        )
         from opsportal.approvals.defaults import ensure_default_policies_after_migrate
         from opsportal.approvals.role_grant import register as register_role_grant_action
 

@@ -15,6 +15,7 @@ class ControlsConfig(AppConfig):
         from opsportal.controls import (
             actions,
             audit_events,  # noqa: F401
+            notices,  # noqa: F401 - registers the kill-switch notification kinds
             preconditions,  # noqa: F401 - registers the built-in live preconditions
         )
 

@@ -13,6 +13,7 @@ from incidents.models import PostIncidentReview, TimelineEntry
 from incidents.reviews import services as reviews
 from incidents.tasks import reviews_overdue_task
 from opsportal.audit.models import AuditEvent
+from opsportal.notifications.models import Notification
 from tests.incidents.reviews.conftest import item, sign, write
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +51,9 @@ def test_a_sev1_review_is_flagged_once_after_48_hours(resolved, users):
     review.refresh_from_db()
     assert review.overdue_flagged_at == START + timedelta(hours=48, minutes=5)
     assert AuditEvent.objects.filter(event_type="incident_review.overdue").count() == 1
+    told = Notification.objects.filter(kind="incident_review.overdue")
+    assert sorted(n.recipient.username for n in told) == ["commander"]  # author and commander
+    assert told[0].url == f"/incidents/reviews/{review.pk}/"
 
 
 def test_an_approved_review_is_never_flagged(resolved, users):
@@ -78,6 +82,8 @@ def test_an_action_item_is_flagged_once_the_day_after_it_was_due(resolved, users
     entries = TimelineEntry.objects.filter(incident=incident, metadata__event="action_item_overdue")
     assert len(entries) == 1
     assert entries[0].metadata["recipients"] == ["operator1"]
+    told = Notification.objects.filter(kind="action_item.overdue")
+    assert [n.recipient.username for n in told] == ["operator1"]
     assert f"Due {due:%Y-%m-%d}" in entries[0].body
 
 
