@@ -30,6 +30,7 @@ FORM_MODULES = [
 ]
 SERIALIZER_MODULES = [
     "incidents.serializers",
+    "incidents.reviews.serializers",
     "drills.serializers",
     "opsportal.approvals.serializers",
     "opsportal.controls.serializers",

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from incidents.models import TimelineEntry
 from incidents.reviews.content import live_review_content
-from incidents.reviews.models import (
+from incidents.reviews.models import (  # noqa: F401 - overdue_action_items re-exported
     PENDING_STATES,
     ActionItem,
     PostIncidentReview,
