@@ -130,7 +130,7 @@ def test_a_sev1_review_is_written_signed_by_two_and_lets_the_incident_close(
     # The printable review: whys and action items in order.
     page.goto(f"/incidents/reviews/{review.pk}/print/")
     whys = page.locator("ol.whys > li").all_inner_texts()
-    assert [w.splitlines()[0] for w in whys] == [f"Why? {q}" for q, _ in WHYS]
+    assert [w.splitlines() for w in whys] == [[q, f"→ {a}"] for q, a in WHYS]
     rows = page.locator("table.action-items tbody tr").all_inner_texts()
     assert [title in row for row, (title, _, _) in zip(rows, actions, strict=True)] == [True, True]
     page.screenshot(path=str(SHOTS / "print-1280.png"), full_page=True)
