@@ -13,5 +13,8 @@ class IncidentsConfig(AppConfig):
         from opsportal.accounts.roles import register_role_grants
 
         register_role_grants(self.label, ROLE_GRANTS)
+        # Reviews: signable (signing) and their overdue notification kinds (notify).
+        from incidents.reviews import notify, signing  # noqa: F401
+
         # What incidents do when the kill switch trips or the mode changes.
         control_events.register()

@@ -14,7 +14,7 @@ diagnosis), investigating | mitigating -> resolved.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,6 +59,8 @@ class ReviewRequirement:
     required: bool
     satisfied: bool
     reason: str
+    # The incident's current review (latest revision), for a link; None when none exists.
+    review: Any = field(default=None, compare=False)
 
 
 def _review_allows_close(incident: models.Model) -> bool:
@@ -257,18 +259,45 @@ class Incident(FSMModelMixin, models.Model):
         services and pages ask it for the reason).
 
         Rule (incident-response-playbook-sev-levels.md "Post-Mortem Requirements"):
-        SEV1 needs a review within 48 h and SEV2 within a week; SEV3's is optional and
-        SEV4 needs none. The post-incident review model arrives in a later issue;
-        until then no review can be approved, so SEV1/SEV2 incidents cannot close and
-        SEV3/SEV4 may.
+        the severity says whether a review is required (SEV1 within 48 h, SEV2 within
+        a week); such an incident closes only once a revision of its review is
+        approved (or published). A review of any other severity is offered, never
+        required. One query (or none when `reviews` is prefetched).
         """
         sev = self.sev
+        reviews = list(self.reviews.all())
+        current = max(reviews, key=lambda r: r.revision) if reviews else None
         if not sev.review_required:
-            return ReviewRequirement(False, True, f"{sev.code} needs no post-incident review.")
+            return ReviewRequirement(
+                False, True, f"{sev.code} needs no post-incident review.", current
+            )
+        approved = [r for r in reviews if r.is_locked]
+        if approved:
+            return ReviewRequirement(
+                True, True, f"The post-incident review of {self.reference} is approved.", current
+            )
+        head = f"{sev.code} ({sev.alias}) can close only after its post-incident review is approved"
+        if current is None:
+            return ReviewRequirement(
+                True, False, f"{head}; no review has been started yet.", current
+            )
+        due = f", due {current.due_at:%Y-%m-%d %H:%M} UTC" if current.due_at else ""
+        if current.state == "draft":
+            missing = (
+                "it is a draft: write it, submit it for sign-off, then two people other than "
+                "its author sign it (one an incident commander or risk officer)"
+            )
+        else:
+            missing = (
+                "it is in review and needs two sign-offs from two people other than its "
+                "author, one an incident commander or risk officer"
+            )
         return ReviewRequirement(
             True,
             False,
-            f"{sev.code} ({sev.alias}) can close only after its post-incident review is approved.",
+            f"{head}: the review of {self.reference} (revision {current.revision}{due}) "
+            f"is not approved yet; {missing}. Open it at {current.get_absolute_url()}.",
+            current,
         )
 
     # --- lifecycle: guards only; incidents.services does the rest ---
@@ -458,6 +487,7 @@ class TimelineEntry(models.Model):
         IMPACT = "impact", "Impact change"
         ESCALATION = "escalation", "Escalation"
         ALERT = "alert", "Monitoring alert"
+        REVIEW = "review", "Post-incident review"
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
     occurred_at = models.DateTimeField()
@@ -663,3 +693,37 @@ class AlertKillSwitchRule(models.Model):
     def __str__(self) -> str:
         state = "on" if self.enabled else "off"
         return f"{self.alert_name} → kill {self.environment_id} ({state})"
+
+
+# Post-incident reviews live in their own module of this app (incidents/reviews); import
+# them here, after Incident, so Django registers them with the incidents app.
+from incidents.reviews.models import (  # noqa: E402
+    ActionItem,
+    ControlObjective,
+    PostIncidentReview,
+    ReviewState,
+)
+
+__all__ = [
+    "EARLY_STATUSES",
+    "FINISHED_STATUSES",
+    "MAX_ORDERS_AFFECTED",
+    "OPEN_STATUSES",
+    "ActionItem",
+    "Alert",
+    "AlertIntegration",
+    "AlertKillSwitchRule",
+    "ControlObjective",
+    "DEFAULT_ALERT_SEVERITY_MAP",
+    "Incident",
+    "IncidentSequence",
+    "PostIncidentReview",
+    "ResponseRole",
+    "ReviewRequirement",
+    "ReviewState",
+    "RoleAssignment",
+    "SeverityPolicy",
+    "Status",
+    "StatusUpdate",
+    "TimelineEntry",
+]

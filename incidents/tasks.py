@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from incidents.escalation import incidents_escalate_due
+from incidents.reviews.tasks import review_create_task, reviews_overdue_task
 from opsportal.core.request_context import request_context
 
 # Runs every minute: CELERY_BEAT_SCHEDULE in settings.py.
@@ -26,3 +27,8 @@ def incidents_escalate_due_task() -> int:
     and on two workers: incidents.escalation)."""
     with request_context(source="task"):
         return incidents_escalate_due()
+
+
+# The post-incident review tasks live in incidents/reviews/tasks.py; imported above so
+# Celery's autodiscovery (which imports `<app>.tasks`) registers them.
+__all__ = ["incidents_escalate_due_task", "review_create_task", "reviews_overdue_task"]

@@ -300,6 +300,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "drills.tasks.drills_overdue_scan_task",
         "schedule": 3600.0,
     },
+    # Post-incident reviews and action items past their deadline: flagged once, on
+    # the incident timeline, with the people concerned told (docs/incidents.md).
+    "incident-reviews-overdue": {
+        "task": "incidents.tasks.reviews_overdue_task",
+        "schedule": 300.0,
+    },
 }
 
 # --- REST API ---

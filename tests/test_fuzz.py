@@ -14,11 +14,13 @@ from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drills.models import DrillRun
 from incidents import services as incident_services
+from incidents.reviews import services as review_services
 from opsportal.controls import services as control_services
 from opsportal.library.models import ChecklistItem
 from tests.controls.factories import EnvironmentFactory
@@ -158,7 +160,21 @@ def world(users, settings) -> dict[str, Any]:
     approval = control_services.kill_switch_recover(
         environment=paper, actor=users["operator1"], reason="fuzz"
     )
-    common = {"slug": "paper", "verb": "acknowledge", "assignment_id": assignment.pk}
+    review = review_services.review_start(incident_id=incident.pk, actor=users["commander"])
+    action = review_services.action_item_add(
+        incident_id=incident.pk,
+        actor=users["commander"],
+        title="Fuzz action",
+        owner_id=users["operator1"].pk,
+        due_on=timezone.localdate(),
+    )
+    common = {
+        "slug": "paper",
+        "verb": "acknowledge",
+        "assignment_id": assignment.pk,
+        "review_id": review.pk,
+        "action_id": action.pk,
+    }
     return {
         "incidents": {
             **common,

@@ -39,6 +39,8 @@ SAMPLE_KWARGS = {
     "verb": "acknowledge",
     "item_id": 1,
     "assignment_id": 1,
+    "review_id": 1,
+    "action_id": 1,
     "result_id": 1,
     "step_id": 1,
 }

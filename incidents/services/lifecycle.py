@@ -16,6 +16,7 @@ from incidents.models import (
     Status,
     TimelineEntry,
 )
+from incidents.reviews.tasks import review_create_task
 from incidents.services._base import (
     lock_incident,
     name_of,
@@ -165,6 +166,12 @@ def incident_transition_in_transaction(
             after={"status": locked.status, phase.at_field or "at": now},
             metadata={"note": note} if note else None,
         )
+        if verb == "resolve" and locked.sev.review_required:
+            # The review the severity requires is created once the resolution is
+            # committed (a task: the resolution stands even if that fails, and
+            # `review_ensure_for_resolved` is safe to run again).
+            incident_pk = locked.pk
+            transaction.on_commit(lambda: review_create_task.delay(incident_pk))
     logger.info(phase.event, extra={"incident": locked.reference, "actor": name_of(user)})
     return locked
 
