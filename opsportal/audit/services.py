@@ -12,18 +12,22 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
+from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from opsportal.audit import registry
-from opsportal.audit.models import AuditEvent
+from opsportal.audit import chain, registry
+from opsportal.audit.models import AuditEvent, AuditVerification
 from opsportal.core import request_context
 from opsportal.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -223,4 +227,65 @@ def _write(
         source=ctx.source,
     )
     event.save(force_insert=True)
+    transaction.on_commit(queue_seal)
     return event
+
+
+def queue_seal() -> None:
+    """After a commit: queue the sealer unless a seal is already queued and not yet
+    started (the flag the task clears before it reads). Never fails the caller,
+    whose change has committed: the beat entry seals what a lost queueing missed."""
+    # Imported here: tasks imports this module (audit_verify_task runs a service).
+    from opsportal.audit.tasks import SEAL_PENDING_KEY, audit_seal_task
+
+    try:
+        if cache.add(SEAL_PENDING_KEY, 1, timeout=5):
+            audit_seal_task.delay()
+    except Exception:  # the broker or cache is down; the beat backstop seals later
+        logger.exception("could not queue the audit sealer")
+
+
+# --- verification listeners and the recorded verification -----------------------------
+
+_VERIFICATION_FAILURE_LISTENERS: list[Callable[[AuditVerification], None]] = []
+
+
+def register_verification_failure_listener(fn: Callable[[AuditVerification], None]) -> None:
+    """`fn(verification)` runs, in the verification's transaction, when a recorded
+    verification fails (incidents opens a SEV1)."""
+    if fn not in _VERIFICATION_FAILURE_LISTENERS:
+        _VERIFICATION_FAILURE_LISTENERS.append(fn)
+
+
+def audit_verify_run(*, actor: Any) -> AuditVerification:
+    """Seal, verify the whole chain and its checkpoints, record the outcome (a row and
+    an audit event) and, on failure, tell the listeners. Never repairs anything."""
+    chain.audit_seal()
+    result = chain.verify_chain()
+    with transaction.atomic(durable=True):
+        verification = AuditVerification.objects.create(
+            started_at=result.started_at,
+            finished_at=timezone.now(),
+            ok=result.ok,
+            events_checked=result.events_checked,
+            through_seq=result.through_seq,
+            checkpoint_pk=result.checkpoint_pk,
+            checkpoint_seq=result.checkpoint_seq,
+            failed_seq=result.failed_seq,
+            reason=result.reason,
+            message=result.message,
+        )
+        audit_record(
+            actor=actor,
+            event_type="audit.verified" if result.ok else "audit.verification_failed",
+            obj=verification,
+            metadata={
+                "message": result.message,
+                "failed_seq": result.failed_seq,
+                "reason": result.reason,
+            },
+        )
+        if not result.ok:
+            for listener in _VERIFICATION_FAILURE_LISTENERS:
+                listener(verification)
+    return verification
