@@ -125,7 +125,7 @@ def signature_valid(body: dict[str, Any], key_id: str, signature: str) -> bool:
 # --- the sealer ---------------------------------------------------------------------
 
 
-def _lock() -> None:
+def lock_chain() -> None:
     """Serialise sealers and checkpointers (PostgreSQL). SQLite serialises writers
     itself; a concurrent sealer there fails on the unique seq and retries."""
     if connection.vendor == "postgresql":
@@ -151,7 +151,7 @@ def chain_head() -> tuple[int, str]:
 
 def _seal_batch(batch_size: int) -> int:
     with transaction.atomic():
-        _lock()
+        lock_chain()
         seq, prev = chain_head()
         with connection.cursor() as cursor:
             cursor.execute(
@@ -228,7 +228,7 @@ def checkpoint_create() -> AuditCheckpoint | None:
     the checkpoint committed."""
     audit_seal()
     with transaction.atomic():
-        _lock()
+        lock_chain()
         seq, head = chain_head()
         if seq == 0:
             return None

@@ -65,7 +65,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["event_type", "id"], name="audit_type_id_idx"),
             models.Index(fields=["request_id"], name="audit_request_idx"),
         ]
-        permissions = [("export_auditevent", "Can export the audit trail")]
+        permissions = [
+            ("export_auditevent", "Can export the audit trail"),
+            ("purge_auditevent", "Can request or approve a purge past retention"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.event_type} {self.object_repr}"

@@ -18,14 +18,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from opsportal.audit import chain, registry
-from opsportal.audit.models import AuditEvent, AuditVerification
+from opsportal.audit.models import (
+    AuditCheckpoint,
+    AuditEvent,
+    AuditExport,
+    AuditPurge,
+    AuditVerification,
+)
 from opsportal.core import request_context
-from opsportal.core.errors import DomainError
+from opsportal.core.errors import DomainError, NotFound, NotPermitted, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -289,3 +296,123 @@ def audit_verify_run(*, actor: Any) -> AuditVerification:
             for listener in _VERIFICATION_FAILURE_LISTENERS:
                 listener(verification)
     return verification
+
+
+# --- exports --------------------------------------------------------------------------
+
+
+@service_entry_point
+def audit_export_request(*, actor: Any, start: dt.datetime, end: dt.datetime) -> AuditExport:
+    """Request an export of [start, end): recorded in the trail; built by a Celery job
+    queued once the request committed. Needs audit.export_auditevent."""
+    if not getattr(actor, "is_authenticated", False) or not actor.has_perm(
+        "audit.export_auditevent"
+    ):
+        raise NotPermitted("You may not export the audit trail.", code="not_permitted")
+    if end <= start:
+        raise ValidationFailed("The end must be after the start.", field="end")
+    with transaction.atomic(durable=True):
+        export = AuditExport.objects.create(
+            requested_by=actor, requested_at=timezone.now(), range_start=start, range_end=end
+        )
+        audit_record(
+            actor=actor,
+            event_type="audit.export_requested",
+            obj=export,
+            after={"range_start": start, "range_end": end},
+        )
+        transaction.on_commit(lambda: _queue_export_build(export.pk))
+    return export
+
+
+def _queue_export_build(export_id: int) -> None:
+    # Imported here: tasks imports this module.
+    from opsportal.audit.tasks import audit_export_build_task
+
+    audit_export_build_task.delay(export_id)
+
+
+@service_entry_point
+def audit_export_download(*, actor: Any, export_id: int) -> AuditExport:
+    """The ready export `export_id` for `actor` to download; the download is recorded
+    in the trail. NotFound unless it exists and is ready."""
+    if not getattr(actor, "is_authenticated", False) or not actor.has_perm(
+        "audit.export_auditevent"
+    ):
+        raise NotPermitted("You may not export the audit trail.", code="not_permitted")
+    with transaction.atomic(durable=True):
+        export = AuditExport.objects.filter(pk=export_id, status=AuditExport.Status.READY).first()
+        if export is None:
+            raise NotFound("No such export is ready.")
+        audit_record(
+            actor=actor,
+            event_type="audit.export_downloaded",
+            obj=export,
+            metadata={"manifest_sha256": export.manifest_sha256},
+        )
+    return export
+
+
+# --- retention ------------------------------------------------------------------------
+
+
+def purge_anchor(cutoff: dt.datetime) -> AuditCheckpoint | None:
+    """The checkpoint a purge of events older than `cutoff` keeps: the latest one
+    whose events are all older than `cutoff` (None when nothing may be purged)."""
+    newer = (
+        AuditEvent.objects.filter(occurred_at__gte=cutoff, seq__isnull=False)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    checkpoints = AuditCheckpoint.objects.order_by("-last_seq", "-id")
+    if newer is not None:
+        checkpoints = checkpoints.filter(last_seq__lt=newer)
+    anchor = checkpoints.first()
+    done = AuditPurge.objects.order_by("-through_seq").first()
+    if anchor is None or (done is not None and anchor.last_seq <= done.through_seq):
+        return None
+    return anchor
+
+
+def retention_cutoff() -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=settings.AUDIT_RETENTION_DAYS)
+
+
+def audit_purge_in_transaction(
+    *, anchor: AuditCheckpoint, cutoff: dt.datetime, actor: Any
+) -> AuditPurge:
+    """Delete the events through `anchor.last_seq` (all older than `cutoff`, past the
+    retention period), keeping `anchor` so the rest of the chain still verifies, and
+    record the purge in the chain. Runs only as the execution of an approved
+    `audit_purge` request (four-eyes, approvals.audit_purge); the triggers refuse any
+    other DELETE."""
+    if cutoff > retention_cutoff():
+        raise ValidationFailed("Events inside the retention period cannot be purged.")
+    allowed = purge_anchor(cutoff)
+    if allowed is None or anchor.last_seq > allowed.last_seq:
+        raise ValidationFailed("That checkpoint does not close a range past retention.")
+    with transaction.atomic():
+        chain.lock_chain()
+        purge = AuditPurge.objects.create(
+            through_seq=anchor.last_seq, anchor=anchor, cutoff=cutoff, created_at=timezone.now()
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM audit_auditevent WHERE seq IS NOT NULL AND seq <= %s",
+                [anchor.last_seq],
+            )
+            deleted = cursor.rowcount
+        audit_record(
+            actor=actor,
+            event_type="audit.purged",
+            obj=purge,
+            metadata={
+                "through_seq": anchor.last_seq,
+                "anchor_checkpoint": anchor.pk,
+                "anchor_hash": anchor.last_hash,
+                "cutoff": cutoff,
+                "deleted": deleted,
+            },
+        )
+    return purge

@@ -59,3 +59,20 @@ def audit_verify_task() -> bool:
     registered listeners (incidents opens a SEV1). It never repairs anything."""
     with request_context(source="task"):
         return services.audit_verify_run(actor=None).ok
+
+
+@shared_task(
+    name="opsportal.audit.tasks.audit_export_build_task",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=2,
+    retry_backoff=30,
+    soft_time_limit=1500,
+    time_limit=1800,
+)
+def audit_export_build_task(export_id: int) -> str:
+    # Imported here: exports imports this module to queue the task on commit.
+    from opsportal.audit import exports
+
+    with request_context(source="task"):
+        return exports.audit_export_build(export_id=export_id)
