@@ -64,6 +64,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor_username", "id"], name="audit_actor_id_idx"),
             models.Index(fields=["event_type", "id"], name="audit_type_id_idx"),
             models.Index(fields=["request_id"], name="audit_request_idx"),
+            models.Index(fields=["object_id"], name="audit_object_id_idx"),
+            models.Index(fields=["object_type", "object_id", "id"], name="audit_object_key_idx"),
         ]
         permissions = [
             ("export_auditevent", "Can export the audit trail"),
