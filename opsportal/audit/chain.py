@@ -167,7 +167,15 @@ def _seal_batch(batch_size: int) -> int:
                 digest = event_hash(canonical, prev)
                 updates.append((seq, prev, digest, row[0]))
                 prev = digest
-            if updates:
+            if updates and connection.vendor == "postgresql":
+                # One statement for the batch (arrays unnested), not one per event.
+                cursor.execute(
+                    "UPDATE audit_auditevent AS e SET seq = v.seq, prev_hash = v.prev, "
+                    "hash = v.hash FROM unnest(%s::bigint[], %s::text[], %s::text[], "
+                    "%s::bigint[]) AS v(seq, prev, hash, id) WHERE e.id = v.id AND e.seq IS NULL",
+                    [list(column) for column in zip(*updates, strict=True)],
+                )
+            elif updates:
                 cursor.executemany(
                     "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s "
                     "WHERE id = %s AND seq IS NULL",
