@@ -175,9 +175,6 @@ def run_appends(mode: str, writers: int, seconds: float) -> dict:
         finally:
             connection.close()
 
-    sealer = None
-    if mode == "sealer":
-        sealer = subprocess.Popen([sys.executable, __file__, "--sealer-child"])  # noqa: S603
     helpers = [threading.Thread(target=monitor)] if mode == "sealer" else []
     for h in helpers:
         h.start()
@@ -199,9 +196,6 @@ def run_appends(mode: str, writers: int, seconds: float) -> dict:
     stop.set()
     for h in helpers:
         h.join()
-    if sealer is not None:
-        sealer.terminate()
-        sealer.wait()
     services.queue_seal = original_queue  # type: ignore[assignment]
     tasks.audit_seal_task.delay = original_delay  # type: ignore[method-assign]
     total = sum(counts)
@@ -391,6 +385,10 @@ def main() -> None:
     setup()
     report: dict = {"appends": []}
     if not args.skip_append:
+        # One sealer process for the whole run, started (and warmed up) before any
+        # measurement: it plays the Celery worker; idle unless a seal is pending.
+        sealer = subprocess.Popen([sys.executable, __file__, "--sealer-child"])  # noqa: S603
+        time.sleep(15)
         print("appends (events/s):", flush=True)
         for writers in [int(w) for w in args.writers.split(",")]:
             # Modes interleaved, --rounds times; the median round of each is kept (the
@@ -414,6 +412,8 @@ def main() -> None:
                 print(f"  {writers:2} writers {mode:10} {r['rate']:8.0f}/s  "
                       f"{r['ratio']:.2f}x{extra}  rounds {r['rates']}  "
                       f"verifies={r.get('verifies', '-')}", flush=True)  # fmt: skip
+        sealer.terminate()
+        sealer.wait()
     if not args.skip_scale:
         print(f"scale ({args.events} events):", flush=True)
         report["scale"] = scale(args.events, args.requests)
