@@ -146,3 +146,15 @@ def test_an_operator_cannot_request_an_export(users):
             start=timezone.now() - dt.timedelta(days=1),
             end=timezone.now(),
         )
+
+
+def test_the_documented_recipe_recomputes_every_hash_of_an_export(users, tmp_path, monkeypatch):
+    """docs/audit.md's few lines of Python check an export's audit_events.csv."""
+    seed(users, n=5)
+    path = build(users)
+    zipfile.ZipFile(path).extract("audit_events.csv", tmp_path)
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text()
+    recipe = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+
+    exec(compile(recipe, "docs/audit.md", "exec"), {})  # noqa: S102 - our own documentation
