@@ -4,6 +4,7 @@ from django_celery_beat.models import IntervalSchedule
 
 from opsportal.audit.models import AuditEvent
 from opsportal.audit.services import audit_record_standalone
+from tests.controls.factories import EnvironmentFactory
 
 
 @pytest.fixture
@@ -107,3 +108,23 @@ def test_a_schedule_deleted_in_the_admin_is_audited(client, superadmin):
     assert response.status_code == 302
     event = AuditEvent.objects.get(event_type="admin.deleted")
     assert event.before["every"] == 5
+
+
+def test_an_environment_changed_in_the_admin_is_audited_with_before_and_after(client, superadmin):
+    env = EnvironmentFactory(slug="paper", name="Paper")
+    client.force_login(superadmin)
+
+    response = client.post(
+        f"/admin/controls/environment/{env.pk}/change/",
+        {
+            "slug": "paper",
+            "name": "Paper desk",
+            "venue": env.venue,
+            "description": env.description,
+            "recovery_cooldown_seconds": env.recovery_cooldown_seconds or "",
+        },
+    )
+
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(event_type="environment.changed")
+    assert (event.before["name"], event.after["name"]) == ("Paper", "Paper desk")
