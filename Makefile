@@ -37,6 +37,7 @@ STREAM_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
 serve: install
 	@test -n "$$DATABASE_URL" || { echo "make serve: set DATABASE_URL=postgres://..."; exit 2; }
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY"; exit 2; }
+	@test -n "$$OPSPORTAL_AUDIT_SIGNING_KEY" || { echo "make serve: set OPSPORTAL_AUDIT_SIGNING_KEY"; exit 2; }
 	DJANGO_SECURE_SSL_REDIRECT=$${DJANGO_SECURE_SSL_REDIRECT:-0} \
 	DJANGO_SECURE_COOKIES=$${DJANGO_SECURE_COOKIES:-0} \
 	./scripts/serve.sh $(HOST) $(PORT) $(STREAM_PORT)

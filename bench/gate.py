@@ -78,6 +78,7 @@ SERVER_ENV = {
     "DJANGO_SETTINGS_MODULE": "bench.settings",
     "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
     "DJANGO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
+    "OPSPORTAL_AUDIT_SIGNING_KEY": "bench-audit-signing-key-not-for-production-0123",
     "DJANGO_DEBUG": "0",
     "DJANGO_SECURE_SSL_REDIRECT": "0",
     "DJANGO_SECURE_COOKIES": "0",

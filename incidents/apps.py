@@ -18,3 +18,15 @@ class IncidentsConfig(AppConfig):
 
         # What incidents do when the kill switch trips or the mode changes.
         control_events.register()
+        # A failed audit-chain verification opens a SEV1.
+        from incidents.audit_failures import on_verification_failed
+        from opsportal.audit.services import register_verification_failure_listener
+
+        register_verification_failure_listener(on_verification_failed)
+        # What an audit export carries from incidents (runbook 7, audit extraction).
+        from incidents.models import Incident, StatusUpdate, TimelineEntry
+        from opsportal.audit.exports import register_export_table
+
+        register_export_table("incidents", Incident, "created_at")
+        register_export_table("incident_timeline", TimelineEntry, "occurred_at")
+        register_export_table("incident_status_updates", StatusUpdate, "posted_at")

@@ -206,6 +206,22 @@ WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request when it is missing.
 MEDIA_ROOT = Path(os.environ.get("OPSPORTAL_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
+# --- Audit trail (docs/audit.md) ---
+# The HMAC key that signs checkpoints and export manifests lives outside the database.
+# Its id (first 12 hex digits of its SHA-256) is recorded with each signature; keys
+# retired by a rotation stay in OPSPORTAL_AUDIT_PREVIOUS_SIGNING_KEYS (comma-separated)
+# so older checkpoints still verify.
+AUDIT_SIGNING_KEY = os.environ.get("OPSPORTAL_AUDIT_SIGNING_KEY", "")
+if not AUDIT_SIGNING_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "OPSPORTAL_AUDIT_SIGNING_KEY is required when DJANGO_DEBUG is off"
+        )
+    # Development only: a key derived from the secret key (its own key id).
+    AUDIT_SIGNING_KEY = "dev-derived:" + SECRET_KEY
+AUDIT_PREVIOUS_SIGNING_KEYS = env_list("OPSPORTAL_AUDIT_PREVIOUS_SIGNING_KEYS", [])
+AUDIT_RETENTION_DAYS = env_int("OPSPORTAL_AUDIT_RETENTION_DAYS", 7 * 365 + 2)
+
 # --- Security (python manage.py check --deploy --fail-level WARNING passes with
 # DJANGO_DEBUG=0 and the required variables set) ---
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -295,6 +311,19 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-deliver-due": {
         "task": "opsportal.notifications.tasks.notifications_deliver_due_task",
         "schedule": 60.0,
+    },
+    "audit-seal": {
+        # The backstop: audit_record also queues a seal after each commit.
+        "task": "opsportal.audit.tasks.audit_seal_task",
+        "schedule": 10.0,
+    },
+    "audit-checkpoint": {
+        "task": "opsportal.audit.tasks.audit_checkpoint_task",
+        "schedule": 3600.0,
+    },
+    "audit-verify-daily": {
+        "task": "opsportal.audit.tasks.audit_verify_task",
+        "schedule": 86400.0,
     },
     "drills-overdue-scan": {
         "task": "drills.tasks.drills_overdue_scan_task",

@@ -20,3 +20,9 @@ class ControlsConfig(AppConfig):
         )
 
         actions.register()
+        # Kill-switch history and gate decision (mode) changes go into audit exports.
+        from opsportal.audit.exports import register_export_table
+        from opsportal.controls.models import KillSwitchEvent, ModeChange
+
+        register_export_table("kill_switch_events", KillSwitchEvent, "occurred_at")
+        register_export_table("gate_mode_changes", ModeChange, "occurred_at")
