@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "opsportal.controls",
     "incidents",
     "drills",
+    "opsportal.drift",
 ]
 
 MIDDLEWARE = [
@@ -261,6 +262,12 @@ CELERY_BEAT_SCHEDULE = {
     "drills-overdue-scan": {
         "task": "drills.tasks.drills_overdue_scan_task",
         "schedule": 3600.0,
+    },
+    # Fans out one check per due time source / configuration target (each has its own
+    # interval); also marks sources stale whose checks stopped (docs/drift.md).
+    "drift-dispatch": {
+        "task": "opsportal.drift.tasks.drift_dispatch_due_task",
+        "schedule": 10.0,
     },
 }
 
