@@ -24,6 +24,7 @@ urlpatterns = [
     path("drills/", include("drills.urls")),
     path("library/", include("opsportal.library.views")),
     path("environments/", include("opsportal.controls.urls")),
+    path("drift/", include("opsportal.drift.urls")),
     path("approvals/", include("opsportal.approvals.urls")),
     path("api/v1/", include("opsportal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -110,6 +110,11 @@ def clock_drift_breached(state: Mapping[str, Any]) -> str | None:
     return None
 
 
+def gate_state(env: Environment) -> dict[str, Any]:
+    """The gate state of an environment instance (the columns `gate_read` selects)."""
+    return {field: getattr(env, field) for field in GATE_STATE_FIELDS}
+
+
 def decide(state: Mapping[str, Any], *, now: dt.datetime | None = None) -> GateDecision:
     """The decision for one environment row (`state` holds at least mode,
     kill_switch and version)."""
@@ -162,7 +167,7 @@ def gate_decisions() -> list[tuple[Environment, GateDecision]]:
     environments. For pages (the header's gate strip), not for engines."""
     envs = Environment.objects.only("slug", "name", *GATE_STATE_FIELDS)
     now = timezone.now()
-    return [(env, decide({f: getattr(env, f) for f in GATE_STATE_FIELDS}, now=now)) for env in envs]
+    return [(env, decide(gate_state(env), now=now)) for env in envs]
 
 
 # The gate endpoint's single query: the environment row and, in the same round trip,

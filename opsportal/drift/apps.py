@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class DriftConfig(AppConfig):
@@ -18,3 +19,8 @@ class DriftConfig(AppConfig):
         )
 
         registrations.register()
+        post_migrate.connect(
+            registrations.ensure_policy_after_migrate,
+            sender=self,
+            dispatch_uid="opsportal.drift.config_baseline_policy",
+        )

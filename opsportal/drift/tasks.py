@@ -20,7 +20,8 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from opsportal.core.request_context import request_context
-from opsportal.drift.models import TimeSource
+from opsportal.drift.config import config_check_run
+from opsportal.drift.models import ConfigTarget, TimeSource
 from opsportal.drift.services import time_source_check_now, time_sources_mark_stale
 
 CHECK_SOFT_TIME_LIMIT = 60
@@ -54,7 +55,39 @@ def drift_dispatch_due_task() -> list[int]:
         if claimed:
             drift_source_check_task.delay(pk, now.isoformat())
             queued.append(pk)
+    due_targets = ConfigTarget.objects.filter(enabled=True, next_due_at__lte=now).values_list(
+        "pk", "interval_seconds", "next_due_at"
+    )
+    for pk, interval, due_at in due_targets:
+        claimed = ConfigTarget.objects.filter(pk=pk, next_due_at=due_at).update(
+            next_due_at=now + dt.timedelta(seconds=interval)
+        )
+        if claimed:
+            drift_config_check_task.delay(pk, now.isoformat())
     return queued
+
+
+@shared_task(
+    name="opsportal.drift.tasks.drift_config_check_task",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=2,
+    retry_jitter=True,
+    soft_time_limit=CHECK_SOFT_TIME_LIMIT,
+    time_limit=CHECK_TIME_LIMIT,
+)
+def drift_config_check_task(target_id: int, claimed_at: str | None = None) -> str:
+    """Check configuration target `target_id` once (skipped when it was checked since
+    it was queued, so a redelivered task does nothing)."""
+    target = ConfigTarget.objects.filter(pk=target_id).first()
+    if target is None or not target.enabled:
+        return "skipped: no such enabled target"
+    claimed = dt.datetime.fromisoformat(claimed_at) if claimed_at else None
+    if claimed and target.last_check_at and target.last_check_at >= claimed:
+        return "skipped: already checked since it was queued"
+    with request_context(source="task"):
+        return config_check_run(target_id=target_id).status
 
 
 @shared_task(
