@@ -43,6 +43,7 @@ __all__ = [
     "clock_check_record",
     "time_source_check_now",
     "time_source_create",
+    "time_source_enable",
     "time_sources_mark_stale",
 ]
 
@@ -107,6 +108,25 @@ def time_source_create(
             },
         )
     return source
+
+
+@service_entry_point
+def time_source_enable(*, source_id: int, enabled: bool, actor: Any) -> TimeSource:
+    """Enable or disable a source; its environments' gate columns are derived again
+    (a disabled source holds no NEUTRAL and no freshness)."""
+    with transaction.atomic(durable=True):
+        source = TimeSource.objects.select_for_update().get(pk=source_id)
+        if source.enabled != enabled:
+            source.enabled = enabled
+            source.save(update_fields=["enabled"])
+            _environments_rederive(source)
+            audit_record(
+                actor=_user_or_none(actor),
+                event_type="time_source.updated",
+                obj=source,
+                after={"enabled": enabled},
+            )
+        return source
 
 
 # --- checks ---
@@ -369,8 +389,8 @@ def _neutral_set(source: TimeSource, check: ClockCheck, envs: list[Environment])
         after={"neutral_reason": source.neutral_reason},
         metadata={"environments": [e.slug for e in envs], "check": check.pk},
     )
-    if source.neutral_reason != NEUTRAL_CLOCK_DRIFT and not live:
-        return
+    if check.is_drill or (source.neutral_reason != NEUTRAL_CLOCK_DRIFT and not live):
+        return  # a drill opens no incident, nor an UNVERIFIED hold off LIVE
     gated = envs if source.neutral_reason == NEUTRAL_CLOCK_DRIFT else live
     body = (
         f"Clock drift on source {source.name} ({source.target}): {_describe(check)}. "
