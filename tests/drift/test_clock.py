@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
+import psycopg
 import pytest
+from django.db import connection
 
 from incidents.models import Incident, TimelineEntry
 from incidents.services import incident_checklists
 from opsportal.controls import services as controls_services
 from opsportal.controls.models import Environment
+from opsportal.controls.push import GATE_CHANNEL
 from opsportal.controls.selectors import gate_decision
 from opsportal.drift.clock import NEUTRAL_CLOCK_DRIFT, NEUTRAL_CLOCK_UNVERIFIED
 from opsportal.drift.models import ClockCheck, TimeSource
@@ -252,3 +256,23 @@ def test_gate_read_stays_one_query_with_drift(
         response = client.get("/api/v1/environments/paper/gate", HTTP_AUTHORIZATION=f"Bearer {raw}")
 
     assert response.json()["decision"] == "NEUTRAL"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_breach_is_pushed_to_the_gate_streams_on_commit(env, time_server, library):
+    source = http_source(time_server.url, env)
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        dbname=db["NAME"],
+        autocommit=True,
+    ) as listener:
+        listener.execute(f"LISTEN {GATE_CHANNEL}")
+        time_server.skew_ms = 1200
+        check(source)
+        notes = [json.loads(n.payload) for n in listener.notifies(timeout=1.0, stop_after=1)]
+
+    assert notes[0]["neutral_reason"] == NEUTRAL_CLOCK_DRIFT
+    assert notes[0]["version"] == env.version + 1
