@@ -69,7 +69,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "opsportal_bench"
+# OPSPORTAL_BENCH_DB: another database name, so benchmarks of two branches (with
+# different migrations) on one machine do not migrate each other's database.
+DB_NAME = os.environ.get("OPSPORTAL_BENCH_DB", "opsportal_bench")
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 ENV_SLUG = "bench"
 PASSWORD = "bench-password-not-secret-0123"

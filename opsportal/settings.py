@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "opsportal.controls",
     "incidents",
     "drills",
+    "opsportal.drift",
 ]
 
 MIDDLEWARE = [
@@ -334,6 +335,12 @@ CELERY_BEAT_SCHEDULE = {
     "incident-reviews-overdue": {
         "task": "incidents.tasks.reviews_overdue_task",
         "schedule": 300.0,
+    },
+    # Fans out one check per due time source / configuration target (each has its own
+    # interval); also marks sources stale whose checks stopped (docs/drift.md).
+    "drift-dispatch": {
+        "task": "opsportal.drift.tasks.drift_dispatch_due_task",
+        "schedule": 10.0,
     },
 }
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("drills/", include("drills.urls")),
     path("library/", include("opsportal.library.views")),
     path("environments/", include("opsportal.controls.urls")),
+    path("drift/", include("opsportal.drift.urls")),
     path("approvals/", include("opsportal.approvals.urls")),
     path("notifications/", include("opsportal.notifications.views")),
     path("audit/", include("opsportal.audit.views")),

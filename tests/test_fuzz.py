@@ -22,6 +22,7 @@ from drills.models import DrillRun
 from incidents import services as incident_services
 from incidents.reviews import services as review_services
 from opsportal.controls import services as control_services
+from opsportal.drift.services import time_source_create
 from opsportal.library.models import ChecklistItem
 from tests.controls.factories import EnvironmentFactory
 from tests.drills.factories import plan, publish
@@ -160,6 +161,15 @@ def world(users, settings) -> dict[str, Any]:
     approval = control_services.kill_switch_recover(
         environment=paper, actor=users["operator1"], reason="fuzz"
     )
+    # A time source on a closed port: "check now" measures it (unreachable) for real.
+    source = time_source_create(
+        actor=None,
+        name="fuzz-time",
+        kind="http",
+        url="http://127.0.0.1:9/time",
+        json_field="epochTime",
+        environments=[paper],
+    )
     review = review_services.review_start(incident_id=incident.pk, actor=users["commander"])
     action = review_services.action_item_add(
         incident_id=incident.pk,
@@ -192,6 +202,7 @@ def world(users, settings) -> dict[str, Any]:
         },
         "approvals": {**common, "pk": approval.pk},
         "library": {**common, "slug": drill.procedure.slug},
+        "drift": {**common, "pk": source.pk},
         "": {
             **common,
             "pk": incident.pk,
@@ -205,7 +216,7 @@ def world(users, settings) -> dict[str, Any]:
 
 
 def _values(world: dict[str, Any], route: str) -> dict[str, Any]:
-    for prefix in ("incidents", "drills", "approvals", "library"):
+    for prefix in ("incidents", "drills", "approvals", "library", "drift"):
         if prefix in route.split("/")[:3]:
             return world[prefix]
     return world[""]
