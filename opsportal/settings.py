@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
     "opsportal.controls",
     "incidents",
     "drills",
+    "opsportal.reports",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +264,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "drills.tasks.drills_overdue_scan_task",
         "schedule": 3600.0,
     },
+    # The monthly operations and compliance report for the month before (docs/reports.md).
+    "reports-monthly": {
+        "task": "opsportal.reports.tasks.reports_monthly_task",
+        "schedule": crontab(minute=30, hour=0, day_of_month=1),
+    },
 }
 
 # --- REST API ---
@@ -310,6 +317,11 @@ SPECTACULAR_SETTINGS = {
 
 # --- Domain settings (durations in seconds; tests shorten them) ---
 OPSPORTAL_DEMO_PASSWORD = os.environ.get("OPSPORTAL_DEMO_PASSWORD", "opsportal-demo")
+# Reports: seconds a report task waits between writing its temporary files and moving
+# them into place. 0 in production; the kill test widens the window (docs/reports.md).
+OPSPORTAL_REPORTS_PAUSE_BEFORE_MOVE_SECONDS = env_int(
+    "OPSPORTAL_REPORTS_PAUSE_BEFORE_MOVE_SECONDS", 0
+)
 OPSPORTAL_PROCEDURES_DIR = BASE_DIR / "opsportal" / "library" / "procedures"
 # Kill switch: seconds after a trigger before recovery may start (DESIGN, default 300).
 OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS = env_int("OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS", 300)
