@@ -9,8 +9,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from opsportal.core.request_context import request_context
-from opsportal.reports.models import Kind
-from opsportal.reports.services import report_generate, report_request
+from opsportal.reports.models import Kind, Report
+from opsportal.reports.services import report_generate, report_request, request_key
 
 # WeasyPrint lays out a month of figures in about a second; 5 minutes is a runaway.
 SOFT_TIME_LIMIT = 300
@@ -44,12 +44,21 @@ def previous_month(today: dt.date) -> tuple[dt.date, dt.date]:
 )
 def reports_monthly_task() -> int:
     """Request last month's operations and compliance report (the 1st of each month).
-    Idempotent while it is pending: a second run returns the same report."""
+    Idempotent: a second run returns the report the first one requested (unless that
+    one failed)."""
     start, end = previous_month(timezone.localdate())
+    params = {"from": start.isoformat(), "to": end.isoformat()}
+    earlier = (
+        Report.objects.filter(request_key=request_key(Kind.MONTHLY, params), requested_by=None)
+        .exclude(state=Report.State.FAILED)
+        .first()
+    )
+    if earlier is not None:
+        return earlier.pk
     with request_context(source="task"):
         report = report_request(
             kind=Kind.MONTHLY,
-            parameters={"from": start.isoformat(), "to": end.isoformat()},
+            parameters=params,
             actor=None,
         )
     return report.pk

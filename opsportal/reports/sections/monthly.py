@@ -114,19 +114,24 @@ def _percentile_python(values: list[float], fraction: float) -> float | None:
 
 
 def percentiles_by(
-    qs: QuerySet[Any], *, group: str, end: str, start: str
+    qs: QuerySet[Any], *, group: str | None, end: str, start: str
 ) -> dict[Any, dict[str, float | None]]:
     """{group value: {"p50", "p90"}} of (end - start) in seconds over `qs` rows where
-    `end` is set. One query."""
-    qs = qs.filter(**{f"{end}__isnull": False})
+    `end` is set; `group` None: the whole set, under the key None. One query."""
+    qs = qs.filter(**{f"{end}__isnull": False}).order_by()
     if connection.vendor == "postgresql":
-        rows = qs.values(group).annotate(
-            p50=PercentileCont(_duration(end, start), 0.5),
-            p90=PercentileCont(_duration(end, start), 0.9),
-        )
+        aggregates = {
+            "p50": PercentileCont(_duration(end, start), 0.5),
+            "p90": PercentileCont(_duration(end, start), 0.9),
+        }
+        if group is None:
+            return {None: qs.aggregate(**aggregates)}
+        rows = qs.values(group).annotate(**aggregates)
         return {r[group]: {"p50": r["p50"], "p90": r["p90"]} for r in rows}
     grouped: dict[Any, list[float]] = defaultdict(list)
-    for key, seconds in qs.annotate(s=_duration(end, start)).values_list(group, "s"):
+    for key, seconds in qs.annotate(s=_duration(end, start), g=Value(None)).values_list(
+        group or "g", "s"
+    ):
         grouped[key].append(seconds)
     return {
         k: {"p50": _percentile_python(v, 0.5), "p90": _percentile_python(v, 0.9)}
@@ -149,7 +154,9 @@ def incidents_section(period: Period, now: dt.datetime) -> Section:
     )
     counts = {
         r["severity"]: r
-        for r in qs.values("severity").annotate(
+        for r in qs.order_by()
+        .values("severity")
+        .annotate(
             total=Count("pk"),
             breaches=Count("pk", filter=breached),
             declined=Count("pk", filter=Q(status=IncidentStatus.DECLINED)),
@@ -206,7 +213,8 @@ def incidents_section(period: Period, now: dt.datetime) -> Section:
 def incidents_by_week_section(period: Period) -> Section:
     qs = Incident.objects.filter(detected_at__gte=period.since, detected_at__lt=period.until)
     weekly = (
-        qs.annotate(week=TruncWeek("detected_at", tzinfo=dt.UTC))
+        qs.order_by()
+        .annotate(week=TruncWeek("detected_at", tzinfo=dt.UTC))
         .values("week", "severity")
         .annotate(n=Count("pk"))
     )
@@ -323,6 +331,7 @@ def drills_section(period: Period) -> Section:
             completed_at__gte=period.since,
             completed_at__lt=period.until,
         )
+        .order_by()
         .values("result")
         .annotate(n=Count("pk"))
         .values_list("result", "n")
@@ -396,6 +405,7 @@ def controls_section(period: Period) -> Section:
     halt = {
         r["environment__slug"]: r["seconds"]
         for r in KillSwitchEvent.objects.filter(in_period, kind=KillSwitchEvent.Kind.TRIGGERED)
+        .order_by()
         .annotate(
             ended=Coalesce(
                 Subquery(recovered_at, output_field=DateTimeField()),
@@ -439,9 +449,7 @@ def approvals_section(period: Period) -> Section:
         expired=Count("pk", filter=Q(status=ApprovalRequest.Status.EXPIRED)),
     )
     vetoes = Approval.objects.filter(request__in=qs, decision=Approval.Decision.REJECT).count()
-    decide = percentiles_by(
-        qs.annotate(one=Value(1)), group="one", end="decided_at", start="created_at"
-    ).get(1, {})
+    decide = percentiles_by(qs, group=None, end="decided_at", start="created_at").get(None, {})
     return Section(
         "Four-eyes approvals",
         "reports/sections/monthly_approvals.html",
@@ -452,7 +460,9 @@ def approvals_section(period: Period) -> Section:
 
 def audit_section(period: Period) -> Section:
     qs = AuditEvent.objects.filter(occurred_at__gte=period.since, occurred_at__lt=period.until)
-    top = list(qs.values("event_type").annotate(n=Count("pk")).order_by("-n", "event_type")[:12])
+    top = list(
+        qs.order_by().values("event_type").annotate(n=Count("pk")).order_by("-n", "event_type")[:12]
+    )
     total = qs.count()
     return Section(
         "Audit trail",
