@@ -43,12 +43,11 @@ def report_worker(transactional_db, media_root):
 
     def start(*, pool: str = "solo", pause: int = 0) -> subprocess.Popen:
         hostname = f"reports-{uuid.uuid4().hex[:8]}@test"
+        host = db["HOST"] or "127.0.0.1"
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "opsportal.settings_test",
-            "DATABASE_URL": (
-                f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-            ),
+            "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "OPSPORTAL_MEDIA_ROOT": str(media_root),
