@@ -25,6 +25,7 @@ urlpatterns = [
     path("library/", include("opsportal.library.views")),
     path("environments/", include("opsportal.controls.urls")),
     path("approvals/", include("opsportal.approvals.urls")),
+    path("reports/", include("opsportal.reports.views")),
     path("api/v1/", include("opsportal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script from a URL (no inline script: CSP).
