@@ -92,7 +92,7 @@ class ReportRequestView(PortalPermissionMixin, View):
             field = FIELD_FOR_PARAMETER.get(exc.field or "", exc.field)
             form.add_error(field if field in form.fields else None, exc.message)
             return render_list(request, form=form, status=400)
-        messages.success(request, f"{report.title}: {report.get_state_display().lower()}.")
+        messages.success(request, f"Report #{report.pk} requested.")
         return HttpResponseRedirect(reverse("reports:detail", args=[report.pk]))
 
 
