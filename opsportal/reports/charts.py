@@ -48,7 +48,13 @@ def stacked_bars(
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     ax.set_ylabel(ylabel)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(loc="upper left", fontsize=8, ncols=max(len(series), 1), frameon=False)
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        fontsize=8,
+        ncols=max(len(series), 1),
+        frameon=False,
+    )
     ax.tick_params(axis="x", labelrotation=30)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg_data_uri(fig)
@@ -86,6 +92,6 @@ def measured_vs_target(
     ax.set_yticks(ys, labels=[label[:40] for label in labels])
     ax.invert_yaxis()
     ax.set_xlabel(unit)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), fontsize=8, ncols=2, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg_data_uri(fig)

@@ -25,6 +25,8 @@ from opsportal.reports.models import Report
 VIEW = "reports.view_report"
 REQUEST = "reports.export_report"
 PAGE_SIZE = 25
+# The request form shares the list page with the filters (both have a `kind`).
+REQUEST_FORM_IDS = "request_%s"
 # The stored HTML report: it needs its inline style and data: images, nothing else.
 REPORT_HTML_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -57,7 +59,7 @@ def render_list(
         "reports/report_list.html",
         {
             "filter_form": filters,
-            "request_form": form or ReportRequestForm(initial=request.GET.dict() or None),
+            "request_form": form or ReportRequestForm(auto_id=REQUEST_FORM_IDS),
             "page_obj": page,
             "reports": page.object_list,
             "query_string": query.urlencode(),
@@ -81,7 +83,7 @@ class ReportRequestView(PortalPermissionMixin, View):
     permission_required = REQUEST
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = ReportRequestForm(request.POST)
+        form = ReportRequestForm(request.POST, auto_id=REQUEST_FORM_IDS)
         if not form.is_valid():
             return render_list(request, form=form, status=400)
         try:

@@ -27,8 +27,8 @@ def test_risk_requests_the_monthly_report_watches_it_finish_and_files_it(
     login(page, "risk")
 
     page.get_by_role("link", name="Reports").click()
-    page.get_by_label("Report").select_option("monthly")
-    page.get_by_label("From").fill(seed.start.isoformat())
+    page.get_by_label("Report", exact=True).select_option("monthly")
+    page.get_by_label("From", exact=True).fill(seed.start.isoformat())
     page.get_by_label("To", exact=True).fill(seed.end.isoformat())
     page.get_by_role("button", name="Request report").click()
     page.wait_for_url("**/reports/*/")
