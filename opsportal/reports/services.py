@@ -101,8 +101,8 @@ def _start(report_id: int) -> Report | None:
     """Phase 1: the report, marked running; None when there is nothing to do."""
     with transaction.atomic(durable=True):
         report = Report.objects.select_for_update().filter(pk=report_id).first()
-        if report is None or report.state in (Report.State.DONE, Report.State.FAILED):
-            return report if report is None else None
+        if report is None or not report.is_pending:
+            return None
         redelivered = report.state == Report.State.RUNNING
         report.start()
         report.started_at = timezone.now()
