@@ -312,6 +312,9 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.models.Status",
         "ApprovalRequestStatusEnum": "opsportal.approvals.models.ApprovalRequest.Status",
         "DrillActionItemStatusEnum": "drills.models.runs.DrillActionItem.Status",
+        "ReportKindEnum": "opsportal.reports.models.Kind",
+        "ReportStateEnum": "opsportal.reports.models.Report.State",
+        "DrillRunStateEnum": "drills.models.runs.DrillRun.State",
     },
 }
 

@@ -129,10 +129,12 @@ def percentiles_by(
         rows = qs.values(group).annotate(**aggregates)
         return {r[group]: {"p50": r["p50"], "p90": r["p90"]} for r in rows}
     grouped: dict[Any, list[float]] = defaultdict(list)
-    for key, seconds in qs.annotate(s=_duration(end, start), g=Value(None)).values_list(
-        group or "g", "s"
-    ):
-        grouped[key].append(seconds)
+    rows = qs.annotate(s=_duration(end, start))
+    if group is None:
+        grouped[None] = list(rows.values_list("s", flat=True))
+    else:
+        for key, seconds in rows.values_list(group, "s"):
+            grouped[key].append(seconds)
     return {
         k: {"p50": _percentile_python(v, 0.5), "p90": _percentile_python(v, 0.9)}
         for k, v in grouped.items()
