@@ -27,6 +27,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: install
+	./scripts/ensure-report-deps.sh
 	DJANGO_DEBUG=1 ./scripts/run-portal.sh $(HOST) $(PORT)
 
 # The production topology (README "Running in production"): gunicorn gthread on

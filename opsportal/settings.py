@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "incidents",
     "drills",
     "opsportal.drift",
+    "opsportal.reports",
 ]
 
 MIDDLEWARE = [
@@ -342,6 +344,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opsportal.drift.tasks.drift_dispatch_due_task",
         "schedule": 10.0,
     },
+    # The monthly operations and compliance report for the month before (docs/reports.md).
+    "reports-monthly": {
+        "task": "opsportal.reports.tasks.reports_monthly_task",
+        "schedule": crontab(minute=30, hour=0, day_of_month=1),
+    },
 }
 
 # --- REST API ---
@@ -386,11 +393,19 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.models.Status",
         "ApprovalRequestStatusEnum": "opsportal.approvals.models.ApprovalRequest.Status",
         "DrillActionItemStatusEnum": "drills.models.runs.DrillActionItem.Status",
+        "ReportKindEnum": "opsportal.reports.models.Kind",
+        "ReportStateEnum": "opsportal.reports.models.Report.State",
+        "DrillRunStateEnum": "drills.models.runs.DrillRun.State",
     },
 }
 
 # --- Domain settings (durations in seconds; tests shorten them) ---
 OPSPORTAL_DEMO_PASSWORD = os.environ.get("OPSPORTAL_DEMO_PASSWORD", "opsportal-demo")
+# Reports: seconds a report task waits between writing its temporary files and moving
+# them into place. 0 in production; the kill test widens the window (docs/reports.md).
+OPSPORTAL_REPORTS_PAUSE_BEFORE_MOVE_SECONDS = env_int(
+    "OPSPORTAL_REPORTS_PAUSE_BEFORE_MOVE_SECONDS", 0
+)
 OPSPORTAL_PROCEDURES_DIR = BASE_DIR / "opsportal" / "library" / "procedures"
 # Kill switch: seconds after a trigger before recovery may start (DESIGN, default 300).
 OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS = env_int("OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS", 300)
@@ -423,5 +438,12 @@ LOGGING = {
     "formatters": {"structured": {"()": "opsportal.core.logging.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Reports: WeasyPrint logs every layout step and matplotlib its unit guesses
+        # at INFO; their warnings still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "matplotlib": {"level": "WARNING"},
+    },
 }

@@ -30,6 +30,7 @@ urlpatterns = [
     path("approvals/", include("opsportal.approvals.urls")),
     path("notifications/", include("opsportal.notifications.views")),
     path("audit/", include("opsportal.audit.views")),
+    path("reports/", include("opsportal.reports.views")),
     path("api/v1/", include("opsportal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script from a URL (no inline script: CSP).
