@@ -27,6 +27,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: install
+	./scripts/ensure-report-deps.sh
 	DJANGO_DEBUG=1 ./scripts/run-portal.sh $(HOST) $(PORT)
 
 # The production topology (README "Running in production"): gunicorn gthread on
@@ -37,6 +38,7 @@ STREAM_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
 serve: install
 	@test -n "$$DATABASE_URL" || { echo "make serve: set DATABASE_URL=postgres://..."; exit 2; }
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY"; exit 2; }
+	@test -n "$$OPSPORTAL_AUDIT_SIGNING_KEY" || { echo "make serve: set OPSPORTAL_AUDIT_SIGNING_KEY"; exit 2; }
 	DJANGO_SECURE_SSL_REDIRECT=$${DJANGO_SECURE_SSL_REDIRECT:-0} \
 	DJANGO_SECURE_COOKIES=$${DJANGO_SECURE_COOKIES:-0} \
 	./scripts/serve.sh $(HOST) $(PORT) $(STREAM_PORT)

@@ -69,7 +69,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "opsportal_bench"
+# OPSPORTAL_BENCH_DB: another database name, so benchmarks of two branches (with
+# different migrations) on one machine do not migrate each other's database.
+DB_NAME = os.environ.get("OPSPORTAL_BENCH_DB", "opsportal_bench")
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 ENV_SLUG = "bench"
 PASSWORD = "bench-password-not-secret-0123"
@@ -78,6 +80,7 @@ SERVER_ENV = {
     "DJANGO_SETTINGS_MODULE": "bench.settings",
     "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
     "DJANGO_SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
+    "OPSPORTAL_AUDIT_SIGNING_KEY": "bench-audit-signing-key-not-for-production-0123",
     "DJANGO_DEBUG": "0",
     "DJANGO_SECURE_SSL_REDIRECT": "0",
     "DJANGO_SECURE_COOKIES": "0",

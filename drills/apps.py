@@ -28,3 +28,9 @@ class DrillsConfig(AppConfig):
         )
         # The same evidence is what the environment page shows as "verified".
         register_verification_source(kill_switch_drill_verification)
+        # Drill runs and their step results go into audit exports.
+        from drills.models import DrillRun, DrillStepResult
+        from opsportal.audit.exports import register_export_table
+
+        register_export_table("drill_runs", DrillRun, "created_at")
+        register_export_table("drill_step_results", DrillStepResult, "run__created_at")

@@ -2,6 +2,12 @@ from opsportal.audit.registry import register
 
 register(
     ("incident.opened", "Incident opened"),
+    ("incident.overdue_notified", "Told people an incident's SLA or status update is overdue"),
+    ("incident.escalated", "Incident escalated (unacknowledged past an escalation level)"),
+    ("severity_policy.published", "Severity policy version published"),
+    ("alert.received", "Monitoring alerts received (Alertmanager / Grafana)"),
+    ("alert_integration.saved", "Alert integration saved"),
+    ("alert_kill_rule.saved", "Alert kill-switch rule saved"),
     ("incident.acknowledged", "Incident acknowledged"),
     ("incident.investigating", "Incident investigation started"),
     ("incident.mitigating", "Incident mitigation started"),
@@ -17,4 +23,20 @@ register(
     ("incident.timeline_entry_added", "Incident timeline entry added"),
     ("incident.playbook_attached", "Playbook attached to incident"),
     ("incident.impact_updated", "Incident impact updated"),
+    ("incident_review.created", "Post-incident review started"),
+    ("incident_review.updated", "Post-incident review edited"),
+    ("incident_review.submitted", "Post-incident review submitted for sign-off"),
+    ("incident_review.changes_requested", "Changes requested on a post-incident review"),
+    ("incident_review.approved", "Post-incident review approved (two sign-offs)"),
+    ("incident_review.published", "Post-incident review published"),
+    ("incident_review.revised", "Post-incident review correction started"),
+    ("incident_review.overdue", "Post-incident review overdue"),
+    ("action_item.created", "Action item created"),
+    ("action_item.removed", "Action item removed from a draft review"),
+    ("action_item.status_changed", "Action item status changed"),
+    ("action_item.overdue", "Action item overdue"),
+    # Reviews are signed through the sign-off service.
+    ("signoff.signed", "Signed off"),
+    ("signoff.refused", "Sign-off refused"),
+    ("signoff.voided", "Sign-off voided (signed content changed)"),
 )

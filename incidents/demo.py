@@ -11,7 +11,8 @@ from typing import Any
 from django.utils import timezone
 
 from incidents import services
-from incidents.models import Incident
+from incidents.models import Incident, PostIncidentReview
+from incidents.reviews import services as reviews
 from opsportal.controls.models import Environment, ReasonCode
 from opsportal.controls.services import kill_switch_trigger
 from opsportal.core.errors import NotFound
@@ -151,6 +152,57 @@ def seed(*, users: dict[str, Any], stdout: Any) -> None:
             },
         )
         services.incident_close(actor=commander, incident=inc)
+
+    # SEV1 resolved yesterday: its post-incident review (required, due 48 h after the
+    # resolution) is a draft the commander has started; the incident cannot close yet.
+    inc = new(
+        "Runaway orders: strategy looped on exchange rejects",
+        severity="SEV1",
+        summary="A market-making strategy re-sent rejected orders in a loop.",
+        detected_at=now - timedelta(hours=26),
+        orders_affected=4100,
+        affected_systems="order gateway, strategy mm-btc-1",
+    )
+    if inc:
+        services.incident_role_assign(
+            actor=commander, incident=inc, role="incident_commander", user=commander
+        )
+        for verb in ("acknowledge", "investigate", "mitigate", "resolve"):
+            services.incident_transition(verb=verb, actor=commander, incident=inc)
+        # Normally made by a task on commit of the resolution; made here as well so the
+        # demo has it even when no worker runs (safe to run twice).
+        reviews.review_ensure_for_resolved(incident_id=inc.pk)
+        review = PostIncidentReview.objects.get(incident=inc)
+        reviews.review_update(
+            review_id=review.pk,
+            actor=commander,
+            summary=(
+                "mm-btc-1 treated exchange rejects as timeouts and re-sent 4,100 orders "
+                "in six minutes until the order-rate alarm fired."
+            ),
+            impact=review.impact,
+            timeline_entry_ids=review.timeline_entry_ids,
+            whys=[
+                {
+                    "question": "Why did the strategy re-send orders?",
+                    "answer": "Its fill handler retried every order that got no fill.",
+                },
+                {
+                    "question": "Why did rejected orders look unfilled?",
+                    "answer": "The gateway adapter maps every failure to TIMEOUT.",
+                },
+            ],
+            root_cause="The adapter does not distinguish rejects from timeouts.",
+            factors=[{"description": "No per-strategy order-rate limit", "objective": "risk"}],
+            action_items=[
+                reviews.ActionItemInput(
+                    title="Map exchange rejects to REJECTED in the gateway adapter",
+                    owner_id=operator2.pk,
+                    due_on=(now + timedelta(days=7)).date(),
+                )
+            ],
+        )
+        stdout.write(f"  review of {inc.reference} is a draft (due {review.due_at:%Y-%m-%d %H:%M})")
 
     # SEV2 declined as a false positive.
     inc = new(

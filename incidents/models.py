@@ -14,7 +14,7 @@ diagnosis), investigating | mitigating -> resolved.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,8 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from incidents.severity import SEVERITIES, SEVERITY_CHOICES, Severity
+from incidents.severity import SEVERITIES, SEVERITY_CHOICES, Severity, severities_from_json
+from opsportal.controls.models import ReasonCode
 
 
 class Status(models.TextChoices):
@@ -58,6 +59,8 @@ class ReviewRequirement:
     required: bool
     satisfied: bool
     reason: str
+    # The incident's current review (latest revision), for a link; None when none exists.
+    review: Any = field(default=None, compare=False)
 
 
 def _review_allows_close(incident: models.Model) -> bool:
@@ -129,6 +132,18 @@ class Incident(FSMModelMixin, models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The severity policy version it was opened under (None: opened before policies
+    # existed; the shipped default applies). Its deadlines never move with later edits.
+    severity_policy = models.ForeignKey(
+        "SeverityPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Escalation levels already notified (0: none); see incidents.escalation.
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    # When people were told the response SLA was missed, and which status-update
+    # deadline they were last told was missed (each told once; incidents.escalation).
+    sla_breach_notified_at = models.DateTimeField(null=True, blank=True)
+    update_overdue_notified_for = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -208,7 +223,9 @@ class Incident(FSMModelMixin, models.Model):
 
     @property
     def sev(self) -> Severity:
-        return SEVERITIES[self.severity]
+        """This severity under the incident's policy version (cached per process:
+        versions never change)."""
+        return policy_severity(self.severity_policy_id, self.severity)
 
     @property
     def is_open(self) -> bool:
@@ -242,18 +259,45 @@ class Incident(FSMModelMixin, models.Model):
         services and pages ask it for the reason).
 
         Rule (incident-response-playbook-sev-levels.md "Post-Mortem Requirements"):
-        SEV1 needs a review within 48 h and SEV2 within a week; SEV3's is optional and
-        SEV4 needs none. The post-incident review model arrives in a later issue;
-        until then no review can be approved, so SEV1/SEV2 incidents cannot close and
-        SEV3/SEV4 may.
+        the severity says whether a review is required (SEV1 within 48 h, SEV2 within
+        a week); such an incident closes only once a revision of its review is
+        approved (or published). A review of any other severity is offered, never
+        required. One query (or none when `reviews` is prefetched).
         """
         sev = self.sev
+        reviews = list(self.reviews.all())
+        current = max(reviews, key=lambda r: r.revision) if reviews else None
         if not sev.review_required:
-            return ReviewRequirement(False, True, f"{sev.code} needs no post-incident review.")
+            return ReviewRequirement(
+                False, True, f"{sev.code} needs no post-incident review.", current
+            )
+        approved = [r for r in reviews if r.is_locked]
+        if approved:
+            return ReviewRequirement(
+                True, True, f"The post-incident review of {self.reference} is approved.", current
+            )
+        head = f"{sev.code} ({sev.alias}) can close only after its post-incident review is approved"
+        if current is None:
+            return ReviewRequirement(
+                True, False, f"{head}; no review has been started yet.", current
+            )
+        due = f", due {current.due_at:%Y-%m-%d %H:%M} UTC" if current.due_at else ""
+        if current.state == "draft":
+            missing = (
+                "it is a draft: write it, submit it for sign-off, then two people other than "
+                "its author sign it (one an incident commander or risk officer)"
+            )
+        else:
+            missing = (
+                "it is in review and needs two sign-offs from two people other than its "
+                "author, one an incident commander or risk officer"
+            )
         return ReviewRequirement(
             True,
             False,
-            f"{sev.code} ({sev.alias}) can close only after its post-incident review is approved.",
+            f"{head}: the review of {self.reference} (revision {current.revision}{due}) "
+            f"is not approved yet; {missing}. Open it at {current.get_absolute_url()}.",
+            current,
         )
 
     # --- lifecycle: guards only; incidents.services does the rest ---
@@ -441,6 +485,9 @@ class TimelineEntry(models.Model):
         CONTROL = "control", "Control event"
         PLAYBOOK = "playbook", "Playbook"
         IMPACT = "impact", "Impact change"
+        ESCALATION = "escalation", "Escalation"
+        ALERT = "alert", "Monitoring alert"
+        REVIEW = "review", "Post-incident review"
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
     occurred_at = models.DateTimeField()
@@ -506,3 +553,177 @@ class StatusUpdate(models.Model):
         if self.pk is not None:
             raise TypeError("status updates are append-only")
         super().save(*args, **kwargs)
+
+
+class SeverityPolicy(models.Model):
+    """One version of the severity policy: per severity the response SLA, update
+    cadence, review deadline and escalation levels (`levels`, validated by
+    incidents.policies). Versions are never edited: publishing makes a new current
+    version, and an incident keeps the version it was opened under."""
+
+    version = models.PositiveIntegerField(unique=True)
+    label = models.CharField(max_length=200)
+    note = models.TextField(blank=True, default="")
+    levels = models.JSONField()
+    is_current = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name_plural = "severity policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=models.Q(is_current=True),
+                name="one_current_severity_policy",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.label}" + (" (current)" if self.is_current else "")
+
+
+_POLICY_CACHE: dict[int, dict[str, Severity]] = {}
+
+
+def policy_severities(policy_id: int | None) -> dict[str, Severity]:
+    """{code: Severity} of policy version `policy_id` (the shipped default for None).
+    One query per version per process: versions are immutable."""
+    if policy_id is None:
+        return SEVERITIES
+    cached = _POLICY_CACHE.get(policy_id)
+    if cached is None:
+        levels = SeverityPolicy.objects.filter(pk=policy_id).values_list("levels", flat=True)
+        cached = severities_from_json(levels[0]) if levels else SEVERITIES
+        _POLICY_CACHE[policy_id] = cached
+    return cached
+
+
+def policy_severity(policy_id: int | None, code: str) -> Severity:
+    return policy_severities(policy_id)[code]
+
+
+DEFAULT_ALERT_SEVERITY_MAP = {
+    "critical": "SEV1",
+    "high": "SEV2",
+    "error": "SEV2",
+    "warning": "SEV3",
+    "info": "SEV4",
+}
+
+
+class AlertIntegration(models.Model):
+    """A monitoring system allowed to post alerts (Alertmanager or Grafana), with
+    its own token (only its SHA-256 is kept) and its label → severity mapping."""
+
+    class Source(models.TextChoices):
+        ALERTMANAGER = "alertmanager", "Prometheus Alertmanager (webhook v4)"
+        GRAFANA = "grafana", "Grafana alerting webhook"
+
+    name = models.CharField(max_length=100, unique=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    enabled = models.BooleanField(default=True)
+    environment = models.ForeignKey(
+        "controls.Environment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    severity_label = models.CharField(max_length=100, default="severity")
+    severity_map = models.JSONField(default=dict, blank=True)
+    default_severity = models.CharField(max_length=4, choices=SEVERITY_CHOICES, default="SEV3")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.source})"
+
+    def severity_for(self, labels: dict[str, str]) -> str:
+        mapping = self.severity_map or DEFAULT_ALERT_SEVERITY_MAP
+        value = str(labels.get(self.severity_label, "")).lower()
+        code = mapping.get(value, self.default_severity)
+        return code if code in SEVERITIES else self.default_severity
+
+
+class Alert(models.Model):
+    """One alert (by fingerprint) attached to the incident it opened or joined."""
+
+    class State(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    integration = models.ForeignKey(AlertIntegration, on_delete=models.PROTECT, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="alerts")
+    fingerprint = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=State.choices)
+    labels = models.JSONField(default=dict)
+    annotations = models.JSONField(default=dict)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    last_received_at = models.DateTimeField()
+    times_received = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "fingerprint"], name="alert_once_per_incident"
+            )
+        ]
+        indexes = [models.Index(fields=["fingerprint"], name="alert_fingerprint")]
+
+    def __str__(self) -> str:
+        return f"{self.name} [{self.fingerprint}] {self.state}"
+
+
+class AlertKillSwitchRule(models.Model):
+    """An alert name whose firing triggers the kill switch of `environment` (admin-
+    enabled, e.g. the risk service's PnL breach). The trigger is the system's (no
+    person) and is linked to the incident the alert opened."""
+
+    alert_name = models.CharField(max_length=200, unique=True)
+    environment = models.ForeignKey(
+        "controls.Environment", on_delete=models.PROTECT, related_name="+"
+    )
+    reason_code = models.CharField(
+        max_length=32, choices=ReasonCode.choices, default=ReasonCode.THRESHOLD_PNL
+    )
+    enabled = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        state = "on" if self.enabled else "off"
+        return f"{self.alert_name} → kill {self.environment_id} ({state})"
+
+
+# Post-incident reviews live in their own module of this app (incidents/reviews); import
+# them here, after Incident, so Django registers them with the incidents app.
+from incidents.reviews.models import (  # noqa: E402
+    ActionItem,
+    ControlObjective,
+    PostIncidentReview,
+    ReviewState,
+)
+
+__all__ = [
+    "EARLY_STATUSES",
+    "FINISHED_STATUSES",
+    "MAX_ORDERS_AFFECTED",
+    "OPEN_STATUSES",
+    "ActionItem",
+    "Alert",
+    "AlertIntegration",
+    "AlertKillSwitchRule",
+    "ControlObjective",
+    "DEFAULT_ALERT_SEVERITY_MAP",
+    "Incident",
+    "IncidentSequence",
+    "PostIncidentReview",
+    "ResponseRole",
+    "ReviewRequirement",
+    "ReviewState",
+    "RoleAssignment",
+    "SeverityPolicy",
+    "Status",
+    "StatusUpdate",
+    "TimelineEntry",
+]

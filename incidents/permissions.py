@@ -12,6 +12,25 @@ _READ = [
     "incidents.view_timelineentry",
     "incidents.view_statusupdate",
     "incidents.view_roleassignment",
+    "incidents.view_postincidentreview",
+    "incidents.view_actionitem",
+]
+
+# Post-incident reviews: everyone who works incidents signs (the sign-off adapter adds
+# "not the author" and "one signer is a commander or risk officer") and closes their
+# own action items; commanders write, submit, publish and correct reviews.
+_REVIEW_SIGN = [
+    "incidents.sign_postincidentreview",
+    "incidents.request_changes_postincidentreview",
+    "incidents.set_status_actionitem",
+]
+_REVIEW_WRITE = [
+    "incidents.start_postincidentreview",
+    "incidents.change_postincidentreview",
+    "incidents.submit_postincidentreview",
+    "incidents.publish_postincidentreview",
+    "incidents.revise_postincidentreview",
+    "incidents.add_actionitem",
 ]
 
 OPERATOR = [
@@ -24,6 +43,7 @@ OPERATOR = [
     "incidents.attach_playbook_incident",
     "incidents.tick_checklist_incident",
     "incidents.change_incident",  # impact fields
+    *_REVIEW_SIGN,
 ]
 
 INCIDENT_COMMANDER = [
@@ -37,13 +57,27 @@ INCIDENT_COMMANDER = [
     "incidents.reopen_incident",
     "incidents.change_severity_incident",
     "incidents.assign_role_incident",
+    *_REVIEW_WRITE,
 ]
 
 ROLE_GRANTS = {
     "operator": OPERATOR,
     "incident_commander": INCIDENT_COMMANDER,
-    "risk_officer": [*_READ, "incidents.add_note_incident"],
-    "admin": _READ,
+    "risk_officer": [*_READ, "incidents.add_note_incident", *_REVIEW_SIGN],
+    # Admins publish severity policy versions (never edit one; see incidents.policies).
+    # and manage the monitoring integrations that post alerts.
+    "admin": [
+        *_READ,
+        "incidents.view_severitypolicy",
+        "incidents.add_severitypolicy",
+        "incidents.view_alertintegration",
+        "incidents.add_alertintegration",
+        "incidents.change_alertintegration",
+        "incidents.view_alert",
+        "incidents.view_alertkillswitchrule",
+        "incidents.add_alertkillswitchrule",
+        "incidents.change_alertkillswitchrule",
+    ],
 }
 
 # What a holder of each response role must be able to do (all of these): a response

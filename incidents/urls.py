@@ -1,6 +1,7 @@
 from django.urls import path
 
 from incidents import views
+from incidents.reviews import views as reviews
 
 app_name = "incidents"
 urlpatterns = [
@@ -28,5 +29,35 @@ urlpatterns = [
         "<int:pk>/checklist-items/<int:item_id>/tick/",
         views.IncidentChecklistTickView.as_view(),
         name="checklist_tick",
+    ),
+    # Post-incident reviews (incidents/reviews).
+    path("<int:pk>/review/start/", reviews.ReviewStartView.as_view(), name="review_start"),
+    path("<int:pk>/action-items/", reviews.ActionItemAddView.as_view(), name="action_item_add"),
+    path("reviews/", reviews.ReviewListView.as_view(), name="review_list"),
+    path("reviews/<int:review_id>/", reviews.ReviewDetailView.as_view(), name="review_detail"),
+    path("reviews/<int:review_id>/edit/", reviews.ReviewEditView.as_view(), name="review_edit"),
+    path("reviews/<int:review_id>/print/", reviews.ReviewPrintView.as_view(), name="review_print"),
+    path(
+        "reviews/<int:review_id>/submit/", reviews.ReviewSubmitView.as_view(), name="review_submit"
+    ),
+    path(
+        "reviews/<int:review_id>/request-changes/",
+        reviews.ReviewRequestChangesView.as_view(),
+        name="review_request_changes",
+    ),
+    path("reviews/<int:review_id>/sign/", reviews.ReviewSignView.as_view(), name="review_sign"),
+    path(
+        "reviews/<int:review_id>/publish/",
+        reviews.ReviewPublishView.as_view(),
+        name="review_publish",
+    ),
+    path(
+        "reviews/<int:review_id>/revise/", reviews.ReviewReviseView.as_view(), name="review_revise"
+    ),
+    path("action-items/mine/", reviews.MyActionItemsView.as_view(), name="my_action_items"),
+    path(
+        "action-items/<int:action_id>/status/",
+        reviews.ActionItemStatusView.as_view(),
+        name="action_item_status",
     ),
 ]

@@ -28,6 +28,8 @@ from incidents.forms import (
     TransitionForm,
 )
 from incidents.models import Incident
+from incidents.reviews.forms import ActionItemAddForm
+from incidents.reviews.selectors import overdue_board
 from incidents.severity import SEVERITIES, triage_suggest
 from opsportal.core.web import PortalPermissionMixin, call_service
 from opsportal.library.models import ProcedureVersion
@@ -74,6 +76,8 @@ class DashboardView(PortalPermissionMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["board"] = selectors.dashboard()
+        if self.request.user.has_perm("incidents.view_postincidentreview"):
+            context["review_board"] = overdue_board()
         return context
 
 
@@ -180,6 +184,8 @@ def render_detail(
         and not any(u.kind == "resolution" for u in detail.status_updates),
         "transitions": available_transitions(incident, request.user),
         "review": incident.review_requirement(),
+        "action_items": list(incident.action_items.select_related("owner")),
+        "action_item_form": ActionItemAddForm(),
         "severity_form": SeverityForm(initial={"severity": incident.severity}),
         "role_form": RoleAssignForm(),
         "status_form": StatusUpdateForm(),

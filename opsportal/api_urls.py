@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("opsportal.approvals.api_urls")),
     path("", include("incidents.api_urls")),
     path("", include("drills.api_urls")),
+    path("", include("opsportal.drift.api_urls")),
+    path("", include("opsportal.reports.api_urls")),
     # Last: whatever no route above matched (e.g. a gate slug with a "/" or a newline).
     re_path(r"^", api_not_found, name="api-not-found"),
 ]

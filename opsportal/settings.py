@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
@@ -76,15 +77,20 @@ INSTALLED_APPS = [
     # The portal's apps, lowest layer first (docs/DEVELOPING.md "Layers").
     "opsportal.audit",
     "opsportal.accounts",
+    "opsportal.notifications",
     "opsportal.signoffs",
     "opsportal.library",
     "opsportal.approvals",
     "opsportal.controls",
     "incidents",
     "drills",
+    "opsportal.drift",
+    "opsportal.reports",
 ]
 
 MIDDLEWARE = [
+    # Request latency for /metrics, timing everything below it.
+    "opsportal.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "opsportal.core.middleware.RequestContextMiddleware",
@@ -203,6 +209,22 @@ WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request when it is missing.
 MEDIA_ROOT = Path(os.environ.get("OPSPORTAL_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
+# --- Audit trail (docs/audit.md) ---
+# The HMAC key that signs checkpoints and export manifests lives outside the database.
+# Its id (first 12 hex digits of its SHA-256) is recorded with each signature; keys
+# retired by a rotation stay in OPSPORTAL_AUDIT_PREVIOUS_SIGNING_KEYS (comma-separated)
+# so older checkpoints still verify.
+AUDIT_SIGNING_KEY = os.environ.get("OPSPORTAL_AUDIT_SIGNING_KEY", "")
+if not AUDIT_SIGNING_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "OPSPORTAL_AUDIT_SIGNING_KEY is required when DJANGO_DEBUG is off"
+        )
+    # Development only: a key derived from the secret key (its own key id).
+    AUDIT_SIGNING_KEY = "dev-derived:" + SECRET_KEY
+AUDIT_PREVIOUS_SIGNING_KEYS = env_list("OPSPORTAL_AUDIT_PREVIOUS_SIGNING_KEYS", [])
+AUDIT_RETENTION_DAYS = env_int("OPSPORTAL_AUDIT_RETENTION_DAYS", 7 * 365 + 2)
+
 # --- Security (python manage.py check --deploy --fail-level WARNING passes with
 # DJANGO_DEBUG=0 and the required variables set) ---
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -241,6 +263,31 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- Notifications: email over SMTP, links back to the portal ---
+# With EMAIL_HOST unset, email goes to the console (the quick start has no mail server).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "opsportal <opsportal@localhost>")
+# Absolute links in emails and webhooks ("https://opsportal.example.com").
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Seconds a webhook POST may take before it counts as failed (and is retried).
+NOTIFICATIONS_WEBHOOK_TIMEOUT = env_int("NOTIFICATIONS_WEBHOOK_TIMEOUT", 10)
+
+# --- /metrics (Prometheus): open to these client addresses, or to the scrape token ---
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
 # --- Celery: with REDIS_URL unset, tasks run in-process (eager) ---
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
@@ -260,9 +307,47 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opsportal.approvals.tasks.approvals_expire_due_task",
         "schedule": 60.0,
     },
+    "incidents-escalate-due": {
+        "task": "incidents.tasks.incidents_escalate_due_task",
+        "schedule": 60.0,
+    },
+    "notifications-deliver-due": {
+        "task": "opsportal.notifications.tasks.notifications_deliver_due_task",
+        "schedule": 60.0,
+    },
+    "audit-seal": {
+        # The backstop: audit_record also queues a seal after each commit.
+        "task": "opsportal.audit.tasks.audit_seal_task",
+        "schedule": 10.0,
+    },
+    "audit-checkpoint": {
+        "task": "opsportal.audit.tasks.audit_checkpoint_task",
+        "schedule": 3600.0,
+    },
+    "audit-verify-daily": {
+        "task": "opsportal.audit.tasks.audit_verify_task",
+        "schedule": 86400.0,
+    },
     "drills-overdue-scan": {
         "task": "drills.tasks.drills_overdue_scan_task",
         "schedule": 3600.0,
+    },
+    # Post-incident reviews and action items past their deadline: flagged once, on
+    # the incident timeline, with the people concerned told (docs/incidents.md).
+    "incident-reviews-overdue": {
+        "task": "incidents.tasks.reviews_overdue_task",
+        "schedule": 300.0,
+    },
+    # Fans out one check per due time source / configuration target (each has its own
+    # interval); also marks sources stale whose checks stopped (docs/drift.md).
+    "drift-dispatch": {
+        "task": "opsportal.drift.tasks.drift_dispatch_due_task",
+        "schedule": 10.0,
+    },
+    # The monthly operations and compliance report for the month before (docs/reports.md).
+    "reports-monthly": {
+        "task": "opsportal.reports.tasks.reports_monthly_task",
+        "schedule": crontab(minute=30, hour=0, day_of_month=1),
     },
 }
 
@@ -308,11 +393,19 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.models.Status",
         "ApprovalRequestStatusEnum": "opsportal.approvals.models.ApprovalRequest.Status",
         "DrillActionItemStatusEnum": "drills.models.runs.DrillActionItem.Status",
+        "ReportKindEnum": "opsportal.reports.models.Kind",
+        "ReportStateEnum": "opsportal.reports.models.Report.State",
+        "DrillRunStateEnum": "drills.models.runs.DrillRun.State",
     },
 }
 
 # --- Domain settings (durations in seconds; tests shorten them) ---
 OPSPORTAL_DEMO_PASSWORD = os.environ.get("OPSPORTAL_DEMO_PASSWORD", "opsportal-demo")
+# Reports: seconds a report task waits between writing its temporary files and moving
+# them into place. 0 in production; the kill test widens the window (docs/reports.md).
+OPSPORTAL_REPORTS_PAUSE_BEFORE_MOVE_SECONDS = env_int(
+    "OPSPORTAL_REPORTS_PAUSE_BEFORE_MOVE_SECONDS", 0
+)
 OPSPORTAL_PROCEDURES_DIR = BASE_DIR / "opsportal" / "library" / "procedures"
 # Kill switch: seconds after a trigger before recovery may start (DESIGN, default 300).
 OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS = env_int("OPSPORTAL_KILL_SWITCH_COOLDOWN_SECONDS", 300)
@@ -345,5 +438,12 @@ LOGGING = {
     "formatters": {"structured": {"()": "opsportal.core.logging.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Reports: WeasyPrint logs every layout step and matplotlib its unit guesses
+        # at INFO; their warnings still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "matplotlib": {"level": "WARNING"},
+    },
 }

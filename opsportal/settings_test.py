@@ -9,6 +9,9 @@ import os
 os.environ.setdefault(
     "DJANGO_SECRET_KEY", "opsportal-test-secret-key-not-for-production-0123456789"
 )
+os.environ.setdefault(
+    "OPSPORTAL_AUDIT_SIGNING_KEY", "opsportal-test-audit-signing-key-not-for-production"
+)
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opsportal")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
@@ -19,3 +22,15 @@ from opsportal.settings import *  # noqa: E402,F403
 
 # Password hashing dominates the runtime of a suite that signs in hundreds of times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Mail stays in memory unless EMAIL_HOST names an SMTP server (a test's own, or a
+# Celery worker started by a test that has one).
+if not os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# pytest-django empties the tables between transactional tests with TRUNCATE, which the
+# audit trail's triggers refuse unless the session says otherwise (docs/audit.md).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (  # noqa: F405
+        "-c opsportal.audit_allow_truncate=on"
+    )

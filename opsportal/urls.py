@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from incidents.views import DashboardView
 from opsportal.accounts.views import PasswordChangeView
 from opsportal.health import health
+from opsportal.metrics import metrics
 
 admin.site.site_header = "opsportal administration"
 admin.site.site_title = "opsportal admin"
@@ -13,6 +14,7 @@ admin.site.site_title = "opsportal admin"
 urlpatterns = [
     path("", DashboardView.as_view(), name="dashboard"),
     path("health", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -24,7 +26,11 @@ urlpatterns = [
     path("drills/", include("drills.urls")),
     path("library/", include("opsportal.library.views")),
     path("environments/", include("opsportal.controls.urls")),
+    path("drift/", include("opsportal.drift.urls")),
     path("approvals/", include("opsportal.approvals.urls")),
+    path("notifications/", include("opsportal.notifications.views")),
+    path("audit/", include("opsportal.audit.views")),
+    path("reports/", include("opsportal.reports.views")),
     path("api/v1/", include("opsportal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script from a URL (no inline script: CSP).

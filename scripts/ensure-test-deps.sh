@@ -33,6 +33,9 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 echo "redis: $(redis-cli -h 127.0.0.1 -p 6379 ping)"
 
+# PDF reports: Pango, HarfBuzz and fonts for WeasyPrint.
+"$(dirname "$0")/ensure-report-deps.sh"
+
 if [ ! -x /usr/bin/chromium ]; then
   echo "ensure-test-deps: installing Chromium from Debian's packages"; apt_install chromium
 fi

@@ -14,12 +14,15 @@ from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drills.models import DrillRun
 from incidents import services as incident_services
+from incidents.reviews import services as review_services
 from opsportal.controls import services as control_services
+from opsportal.drift.services import time_source_create
 from opsportal.library.models import ChecklistItem
 from tests.controls.factories import EnvironmentFactory
 from tests.drills.factories import plan, publish
@@ -158,7 +161,30 @@ def world(users, settings) -> dict[str, Any]:
     approval = control_services.kill_switch_recover(
         environment=paper, actor=users["operator1"], reason="fuzz"
     )
-    common = {"slug": "paper", "verb": "acknowledge", "assignment_id": assignment.pk}
+    # A time source on a closed port: "check now" measures it (unreachable) for real.
+    source = time_source_create(
+        actor=None,
+        name="fuzz-time",
+        kind="http",
+        url="http://127.0.0.1:9/time",
+        json_field="epochTime",
+        environments=[paper],
+    )
+    review = review_services.review_start(incident_id=incident.pk, actor=users["commander"])
+    action = review_services.action_item_add(
+        incident_id=incident.pk,
+        actor=users["commander"],
+        title="Fuzz action",
+        owner_id=users["operator1"].pk,
+        due_on=timezone.localdate(),
+    )
+    common = {
+        "slug": "paper",
+        "verb": "acknowledge",
+        "assignment_id": assignment.pk,
+        "review_id": review.pk,
+        "action_id": action.pk,
+    }
     return {
         "incidents": {
             **common,
@@ -176,6 +202,7 @@ def world(users, settings) -> dict[str, Any]:
         },
         "approvals": {**common, "pk": approval.pk},
         "library": {**common, "slug": drill.procedure.slug},
+        "drift": {**common, "pk": source.pk},
         "": {
             **common,
             "pk": incident.pk,
@@ -189,7 +216,7 @@ def world(users, settings) -> dict[str, Any]:
 
 
 def _values(world: dict[str, Any], route: str) -> dict[str, Any]:
-    for prefix in ("incidents", "drills", "approvals", "library"):
+    for prefix in ("incidents", "drills", "approvals", "library", "drift"):
         if prefix in route.split("/")[:3]:
             return world[prefix]
     return world[""]

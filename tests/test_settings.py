@@ -34,6 +34,7 @@ def test_deploy_checks_pass_with_debug_off_and_required_variables():
         "WARNING",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="x7Kp2_deploy-check-secret-key-with-enough-entropy-0987654321abcdef",
+        OPSPORTAL_AUDIT_SIGNING_KEY="deploy-check-audit-signing-key-0123456789",
         DJANGO_ALLOWED_HOSTS="ops.example.com",
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/opsportal",
     )

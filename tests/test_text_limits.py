@@ -23,12 +23,14 @@ from opsportal.core.text import NOTE_MAX
 
 FORM_MODULES = [
     "incidents.forms",
+    "incidents.reviews.forms",
     "drills.forms",
     "opsportal.approvals.forms",
     "opsportal.controls.forms",
 ]
 SERIALIZER_MODULES = [
     "incidents.serializers",
+    "incidents.reviews.serializers",
     "drills.serializers",
     "opsportal.approvals.serializers",
     "opsportal.controls.serializers",

@@ -20,11 +20,14 @@ pytestmark = pytest.mark.django_db
 
 # Views open without a declared permission, and why.
 PUBLIC = {
+    "metrics": "Prometheus: client-address allow-list or scrape token, checked in the view",
     "health": "load balancers probe it without a session; answers no data",
     "login": "signing in",
     "logout": "signing out",
     "controls-api-gate": "trading engines, gate-token authenticated inside the view",
     "controls-api-gate-stream": "trading engines, gate-token authenticated inside the view",
+    "alerts-api-alertmanager": "Alertmanager, integration-token authenticated inside the view",
+    "alerts-api-grafana": "Grafana alerting, integration-token authenticated inside the view",
     "api-schema": "SPECTACULAR_SETTINGS SERVE_PERMISSIONS: any signed-in user",
     "api-docs": "SPECTACULAR_SETTINGS SERVE_PERMISSIONS: any signed-in user",
     "api-not-found": "the JSON 404 for /api/v1/ paths no route matches; reveals nothing",
@@ -36,6 +39,8 @@ SAMPLE_KWARGS = {
     "verb": "acknowledge",
     "item_id": 1,
     "assignment_id": 1,
+    "review_id": 1,
+    "action_id": 1,
     "result_id": 1,
     "step_id": 1,
 }

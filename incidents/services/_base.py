@@ -13,8 +13,8 @@ from incidents.models import (
     ResponseRole,
     RoleAssignment,
     TimelineEntry,
+    policy_severity,
 )
-from incidents.severity import SEVERITIES
 from opsportal.core.errors import NotFound, NotPermitted
 
 
@@ -93,8 +93,10 @@ def next_reference(day: datetime) -> str:
     return f"INC-{date:%Y%m%d}-{number:03d}"
 
 
-def update_due(base: datetime, severity: str) -> datetime | None:
-    cadence = SEVERITIES[severity].update_cadence_seconds
+def update_due(base: datetime, severity: str, policy_id: int | None = None) -> datetime | None:
+    """When the next status update is due after `base`, under policy version
+    `policy_id` (the incident's; None: the shipped default)."""
+    cadence = policy_severity(policy_id, severity).update_cadence_seconds
     return base + timedelta(seconds=cadence) if cadence else None
 
 

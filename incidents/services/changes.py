@@ -15,6 +15,7 @@ from incidents.models import (
     Status,
     StatusUpdate,
     TimelineEntry,
+    policy_severity,
 )
 from incidents.services._base import (
     lock_incident,
@@ -61,7 +62,7 @@ def incident_severity_change(
         fields = ["severity"]
         if locked.acknowledged_at is None:
             locked.ack_due_at = locked.detected_at + timedelta(
-                seconds=SEVERITIES[severity].response_seconds
+                seconds=policy_severity(locked.severity_policy_id, severity).response_seconds
             )
             fields.append("ack_due_at")
         if locked.status in OPEN_STATUSES:
@@ -71,13 +72,16 @@ def incident_severity_change(
                 .values_list("posted_at", flat=True)
                 .first()
             )
-            locked.next_update_due_at = update_due(last or locked.detected_at, severity)
+            locked.next_update_due_at = update_due(
+                last or locked.detected_at, severity, locked.severity_policy_id
+            )
             fields.append("next_update_due_at")
         locked.save(update_fields=fields)
         reason = text_within(
             (reason or "").strip(), limit=REASON_MAX, field="reason", label="The reason"
         )
-        old_sev, new_sev = SEVERITIES[old], SEVERITIES[severity]
+        old_sev = policy_severity(locked.severity_policy_id, old)
+        new_sev = policy_severity(locked.severity_policy_id, severity)
         body = f"Severity {old_sev.code} ({old_sev.alias}) → {new_sev.code} ({new_sev.alias})"
         timeline_write(
             incident=locked,

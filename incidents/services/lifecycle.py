@@ -16,6 +16,7 @@ from incidents.models import (
     Status,
     TimelineEntry,
 )
+from incidents.reviews.tasks import review_create_task
 from incidents.services._base import (
     lock_incident,
     name_of,
@@ -24,7 +25,7 @@ from incidents.services._base import (
     update_due,
     user_or_none,
 )
-from opsportal.audit.services import audit_record, service_entry_point
+from opsportal.audit.services import audit_record, durable_entry_point
 from opsportal.core.errors import Conflict, ValidationFailed
 from opsportal.core.text import REASON_MAX, text_within
 
@@ -90,8 +91,7 @@ def _illegal_transition_message(incident: Incident, phase: _Phase) -> str:
     )
 
 
-@service_entry_point
-def incident_transition(
+def incident_transition_in_transaction(
     *,
     verb: str,
     actor: Any,
@@ -112,7 +112,7 @@ def incident_transition(
     if phase is None:
         raise ValidationFailed(f"Unknown incident action '{verb}'.", field="verb")
     require_permission(actor, phase.permission)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         locked = lock_incident(incident_id, incident)
         if locked.status == phase.target:
             return locked
@@ -141,7 +141,7 @@ def incident_transition(
             locked.resolved_at = None
             locked.resolved_by = None
             locked.reopened_count += 1
-            locked.next_update_due_at = update_due(now, locked.severity)
+            locked.next_update_due_at = update_due(now, locked.severity, locked.severity_policy_id)
             fields += ["resolved_at", "resolved_by", "reopened_count", "next_update_due_at"]
         locked.save(update_fields=fields)
         body = f"{before_label} → {locked.get_status_display()}"
@@ -166,8 +166,17 @@ def incident_transition(
             after={"status": locked.status, phase.at_field or "at": now},
             metadata={"note": note} if note else None,
         )
+        if verb == "resolve" and locked.sev.review_required:
+            # The review the severity requires is created once the resolution is
+            # committed (a task: the resolution stands even if that fails, and
+            # `review_ensure_for_resolved` is safe to run again).
+            incident_pk = locked.pk
+            transaction.on_commit(lambda: review_create_task.delay(incident_pk))
     logger.info(phase.event, extra={"incident": locked.reference, "actor": name_of(user)})
     return locked
+
+
+incident_transition = durable_entry_point(incident_transition_in_transaction)
 
 
 def incident_acknowledge(

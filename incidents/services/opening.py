@@ -10,12 +10,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import notices
 from incidents.models import (
     MAX_ORDERS_AFFECTED,
     Incident,
     Status,
     TimelineEntry,
+    policy_severity,
 )
+from incidents.policies import severity_policy_current
 from incidents.services._base import (
     next_reference,
     require_permission,
@@ -94,8 +97,9 @@ def incident_open_in_transaction(
         raise ValidationFailed(
             f"Orders affected is at most {MAX_ORDERS_AFFECTED:,}.", field="orders_affected"
         )
-    sev = SEVERITIES[severity]
     with transaction.atomic():
+        policy = severity_policy_current()
+        sev = policy_severity(policy.pk, severity)
         incident = Incident(
             reference=next_reference(now),
             title=title,
@@ -110,8 +114,9 @@ def incident_open_in_transaction(
             detected_at=detected_at,
             created_at=now,
             created_by=user_or_none(actor),
+            severity_policy=policy,
             ack_due_at=detected_at + timedelta(seconds=sev.response_seconds),
-            next_update_due_at=update_due(detected_at, severity),
+            next_update_due_at=update_due(detected_at, severity, policy.pk),
         )
         incident.save(force_insert=True)
         timeline_write(
@@ -135,6 +140,7 @@ def incident_open_in_transaction(
                 "detected_at": detected_at,
             },
         )
+        notices.notify_opened(incident, actor)
         if playbook_slug:
             incident_attach_playbook_in_transaction(
                 incident=incident, procedure_slug=playbook_slug, actor=actor

@@ -74,7 +74,9 @@ def incident_status_update_post(
             )
         now = timezone.now()
         next_due = (
-            None if kind == StatusUpdate.Kind.RESOLUTION else update_due(now, locked.severity)
+            None
+            if kind == StatusUpdate.Kind.RESOLUTION
+            else update_due(now, locked.severity, locked.severity_policy_id)
         )
         commander = current_commander(locked)
         sev = locked.sev

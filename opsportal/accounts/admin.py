@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
 
 from opsportal.accounts.models import User
 from opsportal.accounts.services import (
@@ -28,6 +30,21 @@ class PortalUserAdmin(UserAdmin):
         for name, opts in UserAdmin.fieldsets or ()
     )
     filter_horizontal = ("groups",)
+    readonly_fields = ("audit_history",)
+
+    def get_fieldsets(self, request: Any, obj: Any = None) -> Any:
+        sets = super().get_fieldsets(request, obj)
+        return (*sets, ("Audit trail", {"fields": ("audit_history",)})) if obj else sets
+
+    @admin.display(description="History")
+    def audit_history(self, obj: User) -> str:
+        return format_html(
+            '<a href="{}?object_type=accounts.user&amp;object_id={}">'
+            "Every audit event about {}</a>",
+            reverse("audit:history"),
+            obj.pk,
+            obj.get_username(),
+        )
 
     def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         base = super().get_form(request, obj, change=change, **kwargs)

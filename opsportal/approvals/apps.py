@@ -13,12 +13,24 @@ class ApprovalsConfig(AppConfig):
         from opsportal.approvals.permissions import ROLE_GRANTS
 
         register_role_grants(self.label, ROLE_GRANTS)
-        from opsportal.approvals import audit_events  # noqa: F401
+        from opsportal.approvals import (
+            audit_events,  # noqa: F401
+            notices,  # noqa: F401 - registers notification kinds
+        )
         from opsportal.approvals.defaults import ensure_default_policies_after_migrate
         from opsportal.approvals.role_grant import register as register_role_grant_action
 
         # Granting risk officer / admin / superuser is four-eyes (role_grant.py says why here).
         register_role_grant_action()
+        # Approval requests and approvals go into audit exports; purging the audit
+        # trail after its retention is itself four-eyes (audit_purge.py).
+        from opsportal.approvals import audit_purge
+        from opsportal.approvals.models import Approval, ApprovalRequest
+        from opsportal.audit.exports import register_export_table
+
+        register_export_table("approval_requests", ApprovalRequest, "created_at")
+        register_export_table("approvals", Approval, "at")
+        audit_purge.register()
 
         post_migrate.connect(
             ensure_default_policies_after_migrate,

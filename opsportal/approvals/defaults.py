@@ -24,6 +24,13 @@ DEFAULT_POLICIES = [
         "expiry_seconds": 3600,
     },
     {
+        "action": "audit_purge",
+        "description": "Purge audit events past retention: two risk officers or admins.",
+        "approvals_required": 2,
+        "eligible_groups": ["risk_officer", "admin"],
+        "expiry_seconds": 86400,
+    },
+    {
         "action": "role_grant",
         "description": "Grant risk officer, admin or superuser: another admin approves.",
         "approvals_required": 1,

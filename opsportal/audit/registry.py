@@ -53,4 +53,12 @@ register(
     ("user.roles_changed", "User roles changed"),
     ("user.password_changed", "User password set by an admin"),
     ("user.own_password_changed", "User changed their own password"),
+    ("audit.verified", "Audit chain verified"),
+    ("audit.verification_failed", "Audit chain verification failed"),
+    ("audit.export_requested", "Audit export requested"),
+    ("audit.export_downloaded", "Audit export downloaded"),
+    ("audit.purged", "Audit events purged after retention"),
+    ("admin.changed", "Changed in the Django admin"),
+    ("admin.added", "Added in the Django admin"),
+    ("admin.deleted", "Deleted in the Django admin"),
 )

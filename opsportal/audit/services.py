@@ -12,18 +12,29 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from opsportal.audit import registry
-from opsportal.audit.models import AuditEvent
+from opsportal.audit import chain, registry
+from opsportal.audit.models import (
+    AuditCheckpoint,
+    AuditEvent,
+    AuditExport,
+    AuditPurge,
+    AuditVerification,
+)
 from opsportal.core import request_context
-from opsportal.core.errors import DomainError
+from opsportal.core.errors import DomainError, NotFound, NotPermitted, ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -223,4 +234,185 @@ def _write(
         source=ctx.source,
     )
     event.save(force_insert=True)
+    transaction.on_commit(queue_seal)
     return event
+
+
+def queue_seal() -> None:
+    """After a commit: queue the sealer unless a seal is already queued and not yet
+    started (the flag the task clears before it reads). Never fails the caller,
+    whose change has committed: the beat entry seals what a lost queueing missed."""
+    # Imported here: tasks imports this module (audit_verify_task runs a service).
+    from opsportal.audit.tasks import SEAL_PENDING_KEY, audit_seal_task
+
+    try:
+        if cache.add(SEAL_PENDING_KEY, 1, timeout=5):
+            audit_seal_task.delay()
+    except Exception:  # the broker or cache is down; the beat backstop seals later
+        logger.exception("could not queue the audit sealer")
+
+
+# --- verification listeners and the recorded verification -----------------------------
+
+_VERIFICATION_FAILURE_LISTENERS: list[Callable[[AuditVerification], None]] = []
+
+
+def register_verification_failure_listener(fn: Callable[[AuditVerification], None]) -> None:
+    """`fn(verification)` runs, in the verification's transaction, when a recorded
+    verification fails (incidents opens a SEV1)."""
+    if fn not in _VERIFICATION_FAILURE_LISTENERS:
+        _VERIFICATION_FAILURE_LISTENERS.append(fn)
+
+
+def audit_verify_run(*, actor: Any) -> AuditVerification:
+    """Seal, verify the whole chain and its checkpoints, record the outcome (a row and
+    an audit event) and, on failure, tell the listeners. Never repairs anything."""
+    chain.audit_seal()
+    result = chain.verify_chain()
+    with transaction.atomic(durable=True):
+        verification = AuditVerification.objects.create(
+            started_at=result.started_at,
+            finished_at=timezone.now(),
+            ok=result.ok,
+            events_checked=result.events_checked,
+            through_seq=result.through_seq,
+            checkpoint_pk=result.checkpoint_pk,
+            checkpoint_seq=result.checkpoint_seq,
+            failed_seq=result.failed_seq,
+            reason=result.reason,
+            message=result.message,
+        )
+        audit_record(
+            actor=actor,
+            event_type="audit.verified" if result.ok else "audit.verification_failed",
+            obj=verification,
+            metadata={
+                "message": result.message,
+                "failed_seq": result.failed_seq,
+                "reason": result.reason,
+            },
+        )
+        if not result.ok:
+            for listener in _VERIFICATION_FAILURE_LISTENERS:
+                listener(verification)
+    return verification
+
+
+# --- exports --------------------------------------------------------------------------
+
+
+@service_entry_point
+def audit_export_request(*, actor: Any, start: dt.datetime, end: dt.datetime) -> AuditExport:
+    """Request an export of [start, end): recorded in the trail; built by a Celery job
+    queued once the request committed. Needs audit.export_auditevent."""
+    if not getattr(actor, "is_authenticated", False) or not actor.has_perm(
+        "audit.export_auditevent"
+    ):
+        raise NotPermitted("You may not export the audit trail.", code="not_permitted")
+    if end <= start:
+        raise ValidationFailed("The end must be after the start.", field="end")
+    with transaction.atomic(durable=True):
+        export = AuditExport.objects.create(
+            requested_by=actor, requested_at=timezone.now(), range_start=start, range_end=end
+        )
+        audit_record(
+            actor=actor,
+            event_type="audit.export_requested",
+            obj=export,
+            after={"range_start": start, "range_end": end},
+        )
+        transaction.on_commit(lambda: _queue_export_build(export.pk))
+    return export
+
+
+def _queue_export_build(export_id: int) -> None:
+    # Imported here: tasks imports this module.
+    from opsportal.audit.tasks import audit_export_build_task
+
+    audit_export_build_task.delay(export_id)
+
+
+@service_entry_point
+def audit_export_download(*, actor: Any, export_id: int) -> AuditExport:
+    """The ready export `export_id` for `actor` to download; the download is recorded
+    in the trail. NotFound unless it exists and is ready."""
+    if not getattr(actor, "is_authenticated", False) or not actor.has_perm(
+        "audit.export_auditevent"
+    ):
+        raise NotPermitted("You may not export the audit trail.", code="not_permitted")
+    with transaction.atomic(durable=True):
+        export = AuditExport.objects.filter(pk=export_id, status=AuditExport.Status.READY).first()
+        if export is None:
+            raise NotFound("No such export is ready.")
+        audit_record(
+            actor=actor,
+            event_type="audit.export_downloaded",
+            obj=export,
+            metadata={"manifest_sha256": export.manifest_sha256},
+        )
+    return export
+
+
+# --- retention ------------------------------------------------------------------------
+
+
+def purge_anchor(cutoff: dt.datetime) -> AuditCheckpoint | None:
+    """The checkpoint a purge of events older than `cutoff` keeps: the latest one
+    whose events are all older than `cutoff` (None when nothing may be purged)."""
+    newer = (
+        AuditEvent.objects.filter(occurred_at__gte=cutoff, seq__isnull=False)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    checkpoints = AuditCheckpoint.objects.order_by("-last_seq", "-id")
+    if newer is not None:
+        checkpoints = checkpoints.filter(last_seq__lt=newer)
+    anchor = checkpoints.first()
+    done = AuditPurge.objects.order_by("-through_seq").first()
+    if anchor is None or (done is not None and anchor.last_seq <= done.through_seq):
+        return None
+    return anchor
+
+
+def retention_cutoff() -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=settings.AUDIT_RETENTION_DAYS)
+
+
+def audit_purge_in_transaction(
+    *, anchor: AuditCheckpoint, cutoff: dt.datetime, actor: Any
+) -> AuditPurge:
+    """Delete the events through `anchor.last_seq` (all older than `cutoff`, past the
+    retention period), keeping `anchor` so the rest of the chain still verifies, and
+    record the purge in the chain. Runs only as the execution of an approved
+    `audit_purge` request (four-eyes, approvals.audit_purge); the triggers refuse any
+    other DELETE."""
+    if cutoff > retention_cutoff():
+        raise ValidationFailed("Events inside the retention period cannot be purged.")
+    allowed = purge_anchor(cutoff)
+    if allowed is None or anchor.last_seq > allowed.last_seq:
+        raise ValidationFailed("That checkpoint does not close a range past retention.")
+    with transaction.atomic():
+        chain.lock_chain()
+        purge = AuditPurge.objects.create(
+            through_seq=anchor.last_seq, anchor=anchor, cutoff=cutoff, created_at=timezone.now()
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM audit_auditevent WHERE seq IS NOT NULL AND seq <= %s",
+                [anchor.last_seq],
+            )
+            deleted = cursor.rowcount
+        audit_record(
+            actor=actor,
+            event_type="audit.purged",
+            obj=purge,
+            metadata={
+                "through_seq": anchor.last_seq,
+                "anchor_checkpoint": anchor.pk,
+                "anchor_hash": anchor.last_hash,
+                "cutoff": cutoff,
+                "deleted": deleted,
+            },
+        )
+    return purge

@@ -112,7 +112,7 @@ def _status_payload(env: Any) -> dict[str, Any]:
 
 
 def _row(env: Any) -> dict[str, Any]:
-    return {"mode": env.mode, "kill_switch": env.kill_switch, "version": env.version}
+    return selectors.gate_state(env)
 
 
 class EnvironmentListApi(APIView):

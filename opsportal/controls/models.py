@@ -55,6 +55,22 @@ class Environment(FSMModelMixin, models.Model):
     # foreign key, so this app's migrations do not depend on the approvals app's.
     resume_request_id = models.BigIntegerField(null=True, blank=True, editable=False)
     version = models.PositiveBigIntegerField(default=1, editable=False)
+    # Gate NEUTRAL state kept by an app above controls (the drift app): read by the
+    # gate's one query and judged by the checks registered with
+    # `selectors.register_gate_neutral_check`. Controls only stores and reads them.
+    neutral_reason = models.CharField(
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text="Why the gate answers NEUTRAL (a registered reason code), or empty.",
+    )
+    clock_fresh_until_ms = models.BigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Epoch ms until which the clock of this environment counts as verified "
+        "(empty: no time source guards it).",
+    )
 
     class Meta:
         ordering = ["slug"]

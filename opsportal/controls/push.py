@@ -17,8 +17,9 @@ streams then re-decide with `selectors.decide`, which runs the registered NEUTRA
 checks.
 
 Payload (JSON, well under NOTIFY's 8000-byte limit): `{"slug", "id", "mode",
-"kill_switch", "version"}` — the columns `selectors.gate_read` returns, so a stream
-decides from the notification alone, without a query per stream.
+"kill_switch", "version", "neutral_reason", "clock_fresh_until_ms"}` — the columns
+`selectors.gate_read` returns (`selectors.GATE_STATE_FIELDS`), so a stream decides
+from the notification alone, without a query per stream.
 
 On SQLite (the `make run` default) there is no NOTIFY: nothing is published and the
 streams poll (`stream.STREAM_POLL_SECONDS_PORTABLE`).
@@ -45,6 +46,8 @@ def gate_payload(environment: Environment) -> dict[str, Any]:
         "mode": environment.mode,
         "kill_switch": environment.kill_switch,
         "version": environment.version,
+        "neutral_reason": environment.neutral_reason,
+        "clock_fresh_until_ms": environment.clock_fresh_until_ms,
     }
 
 

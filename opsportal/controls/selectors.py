@@ -38,6 +38,16 @@ from opsportal.library.models import Checklist, ChecklistItem
 logger = logging.getLogger(__name__)
 
 ALLOW, NEUTRAL, HALT = "ALLOW", "NEUTRAL", "HALT"
+# The environment columns the gate decides from: what `gate_read` selects, what a
+# push notification carries and what the stream's lease refresh reads.
+GATE_STATE_FIELDS = (
+    "id",
+    "mode",
+    "kill_switch",
+    "version",
+    "neutral_reason",
+    "clock_fresh_until_ms",
+)
 REASON_ALLOW = "ALLOW_ALL_CHECKS_PASSED"
 REASON_KILL_SWITCH = "HALT_KILL_SWITCH"
 REASON_UNKNOWN_ENVIRONMENT = "HALT_UNKNOWN_ENVIRONMENT"
@@ -100,6 +110,11 @@ def clock_drift_breached(state: Mapping[str, Any]) -> str | None:
     return None
 
 
+def gate_state(env: Environment) -> dict[str, Any]:
+    """The gate state of an environment instance (the columns `gate_read` selects)."""
+    return {field: getattr(env, field) for field in GATE_STATE_FIELDS}
+
+
 def decide(state: Mapping[str, Any], *, now: dt.datetime | None = None) -> GateDecision:
     """The decision for one environment row (`state` holds at least mode,
     kill_switch and version)."""
@@ -140,9 +155,7 @@ def gate_decision(slug: str) -> GateDecision:
     """The gate decision for environment `slug`, from the committed row (one indexed
     read). Raises NotFound for an unknown slug; database errors propagate (the API
     turns them into 503 HALT)."""
-    row = (
-        Environment.objects.filter(slug=slug).values("id", "mode", "kill_switch", "version").first()
-    )
+    row = Environment.objects.filter(slug=slug).values(*GATE_STATE_FIELDS).first()
     if row is None:
         raise NotFound(f"No environment '{slug}'.", code="unknown_environment")
     return decide(row)
@@ -152,23 +165,9 @@ def gate_decisions() -> list[tuple[Environment, GateDecision]]:
     """Every environment (slug order) with its gate decision, computed by `decide`
     from the same columns `gate_decision` reads: one query whatever the number of
     environments. For pages (the header's gate strip), not for engines."""
-    envs = Environment.objects.only("id", "slug", "name", "mode", "kill_switch", "version")
+    envs = Environment.objects.only("slug", "name", *GATE_STATE_FIELDS)
     now = timezone.now()
-    return [
-        (
-            env,
-            decide(
-                {
-                    "id": env.pk,
-                    "mode": env.mode,
-                    "kill_switch": env.kill_switch,
-                    "version": env.version,
-                },
-                now=now,
-            ),
-        )
-        for env in envs
-    ]
+    return [(env, decide(gate_state(env), now=now)) for env in envs]
 
 
 # The gate endpoint's single query: the environment row and, in the same round trip,
@@ -177,7 +176,7 @@ def gate_decisions() -> list[tuple[Environment, GateDecision]]:
 # TOKEN_TOUCH_SECONDS, or never set); how "older than" is spelt depends on the branch.
 TOKEN_TOUCH_SECONDS = 60
 _GATE_SQL_TEMPLATE = """
-SELECT e.id, e.mode, e.kill_switch, e.version, t.id,
+SELECT e.id, e.mode, e.kill_switch, e.version, e.neutral_reason, e.clock_fresh_until_ms, t.id,
        (t.last_used_at IS NULL OR t.last_used_at < {touch_cutoff})
 FROM controls_environment e
 LEFT JOIN controls_gatetoken t
@@ -203,7 +202,7 @@ class GateRead:
     token_touch_due: bool = False
 
 
-_GATE_STATEMENT = b"opsportal_gate_v1"
+_GATE_STATEMENT = b"opsportal_gate_v2"
 _COMMAND_OK, _TUPLES_OK = pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK
 _GATE_SQL_NUMBERED = _GATE_SQL.replace("%s", "$1", 1).replace("%s", "$2", 1).encode()
 
@@ -233,18 +232,21 @@ def _gate_row_libpq(conn: Any, token_sha256: str, slug: str) -> tuple | None:
             raise OperationalError(_pq_error(result, pgconn))
     if logged:
         elapsed = f"{time.monotonic() - started:.3f}"
-        conn.queries_log.append({"sql": f"EXECUTE opsportal_gate_v1 {_GATE_SQL}", "time": elapsed})
+        conn.queries_log.append({"sql": f"EXECUTE opsportal_gate_v2 {_GATE_SQL}", "time": elapsed})
     if result.ntuples == 0:
         return None
     value = result.get_value
-    token_id = value(0, 4)
+    fresh_until = value(0, 5)
+    token_id = value(0, 6)
     return (
         int(value(0, 0)),
         value(0, 1).decode(),
         value(0, 2).decode(),
         int(value(0, 3)),
+        value(0, 4).decode(),
+        int(fresh_until) if fresh_until is not None else None,
         int(token_id) if token_id is not None else None,
-        value(0, 5) == b"t",
+        value(0, 7) == b"t",
     )
 
 
@@ -303,9 +305,16 @@ def gate_read(slug: str, token_sha256: str, *, conn: Any = None) -> GateRead:
     row = _gate_reader(conn.vendor)(conn, token_sha256, slug)
     if row is None:
         return GateRead(state=None, token_id=None)
-    env_id, mode, kill_switch, version, token_id, touch_due = row
+    env_id, mode, kill_switch, version, neutral_reason, fresh_until, token_id, touch_due = row
     return GateRead(
-        state={"id": env_id, "mode": mode, "kill_switch": kill_switch, "version": version},
+        state={
+            "id": env_id,
+            "mode": mode,
+            "kill_switch": kill_switch,
+            "version": version,
+            "neutral_reason": neutral_reason,
+            "clock_fresh_until_ms": fresh_until,
+        },
         token_id=token_id,
         token_touch_due=bool(touch_due),
     )

@@ -320,14 +320,9 @@ def _refresh_read(
     """The lease refresh's read for a whole process: `{slug: gate state}` of the
     environments, and the ids among `token_ids` not revoked. Two indexed queries."""
     states = {
-        row["slug"]: {
-            "id": row["id"],
-            "mode": row["mode"],
-            "kill_switch": row["kill_switch"],
-            "version": row["version"],
-        }
+        row.pop("slug"): row
         for row in Environment.objects.filter(slug__in=slugs).values(
-            "slug", "id", "mode", "kill_switch", "version"
+            "slug", *selectors.GATE_STATE_FIELDS
         )
     }
     valid = set(

@@ -30,9 +30,7 @@ def _env_or_404(request: HttpRequest, slug: str) -> Environment:
 
 
 def _decision(env: Environment) -> selectors.GateDecision:
-    return selectors.decide(
-        {"mode": env.mode, "kill_switch": env.kill_switch, "version": env.version}
-    )
+    return selectors.decide(selectors.gate_state(env))
 
 
 def approval_url(request_id: int | None) -> str | None:

@@ -12,4 +12,9 @@ class SignoffsConfig(AppConfig):
         from opsportal.signoffs.permissions import ROLE_GRANTS
 
         register_role_grants(self.label, ROLE_GRANTS)
+        # Sign-offs go into audit exports.
+        from opsportal.audit.exports import register_export_table
         from opsportal.signoffs import audit_events  # noqa: F401
+        from opsportal.signoffs.models import Signoff
+
+        register_export_table("signoffs", Signoff, "signed_at")

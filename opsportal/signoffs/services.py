@@ -45,6 +45,8 @@ ROLE_LABELS = {
     "observer": "Observer",
     "risk_officer": "Risk officer",
     "second_signer": "Second signer",
+    "senior_reviewer": "Incident commander or risk officer",
+    "second_reviewer": "Second reviewer",
 }
 
 

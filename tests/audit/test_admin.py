@@ -1,7 +1,10 @@
 import pytest
+from django.contrib.auth.models import Group
+from django_celery_beat.models import IntervalSchedule
 
 from opsportal.audit.models import AuditEvent
 from opsportal.audit.services import audit_record_standalone
+from tests.controls.factories import EnvironmentFactory
 
 
 @pytest.fixture
@@ -40,3 +43,88 @@ def test_nobody_adds_changes_or_deletes_audit_events_in_the_admin(client, users)
 
     assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
     assert AuditEvent.objects.get(pk=event.pk).event_type == "auth.login"
+
+
+@pytest.fixture
+def superadmin(users):
+    admin = users["admin"]
+    admin.is_staff = admin.is_superuser = True
+    admin.save(update_fields=["is_staff", "is_superuser"])
+    return admin
+
+
+def test_the_admin_list_counts_no_more_than_its_cap_and_filters_from_the_registry(
+    client, staff_auditor, users
+):
+    for _ in range(3):
+        audit_record_standalone(actor=users["operator1"], event_type="auth.step_up_failed")
+    client.force_login(staff_auditor)
+
+    response = client.get("/admin/audit/auditevent/?event_type=auth.step_up_failed")
+
+    changelist = response.context["cl"]
+    assert response.status_code == 200
+    assert changelist.result_count == 3
+    assert changelist.show_full_result_count is False
+    filters = {f.title: f for f in changelist.filter_specs}
+    assert ("auth.login", "auth.login") in list(filters["event type"].lookup_choices)
+
+
+def test_admin_search_is_an_exact_match_on_ids(client, staff_auditor, users):
+    audit_record_standalone(actor=users["operator1"], event_type="auth.step_up_failed")
+    audit_record_standalone(actor=users["operator2"], event_type="auth.step_up_failed")
+    client.force_login(staff_auditor)
+
+    url = "/admin/audit/auditevent/?event_type=auth.step_up_failed&q="
+    exact = client.get(url + "operator1").context["cl"].result_list
+    partial = client.get(url + "operator").context["cl"].result_list
+
+    assert [e.actor_username for e in exact] == ["operator1"]
+    assert list(partial) == []
+
+
+def test_a_role_group_changed_in_the_admin_is_audited_with_before_and_after(client, superadmin):
+    group = Group.objects.create(name="desk-a")
+    client.force_login(superadmin)
+
+    response = client.post(
+        f"/admin/auth/group/{group.pk}/change/", {"name": "desk-b", "permissions": []}
+    )
+
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(event_type="admin.changed")
+    assert (event.before, event.after) == ({"name": "desk-a"}, {"name": "desk-b"})
+    assert event.object_type == "auth.group" and event.actor_username == "admin"
+
+
+def test_a_schedule_deleted_in_the_admin_is_audited(client, superadmin):
+    schedule = IntervalSchedule.objects.create(every=5, period="minutes")
+    client.force_login(superadmin)
+
+    response = client.post(
+        f"/admin/django_celery_beat/intervalschedule/{schedule.pk}/delete/", {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(event_type="admin.deleted")
+    assert event.before["every"] == 5
+
+
+def test_an_environment_changed_in_the_admin_is_audited_with_before_and_after(client, superadmin):
+    env = EnvironmentFactory(slug="paper", name="Paper")
+    client.force_login(superadmin)
+
+    response = client.post(
+        f"/admin/controls/environment/{env.pk}/change/",
+        {
+            "slug": "paper",
+            "name": "Paper desk",
+            "venue": env.venue,
+            "description": env.description,
+            "recovery_cooldown_seconds": env.recovery_cooldown_seconds or "",
+        },
+    )
+
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(event_type="environment.changed")
+    assert (event.before["name"], event.after["name"]) == ("Paper", "Paper desk")

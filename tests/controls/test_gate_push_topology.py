@@ -120,6 +120,7 @@ def topology(transactional_db, tmp_path) -> Iterator[Topology]:
         "DJANGO_SETTINGS_MODULE": "opsportal.settings",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "topology-test-secret-key-not-for-production-0123456789",
+        "OPSPORTAL_AUDIT_SIGNING_KEY": "topology-test-audit-signing-key-0123456789",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
         "DATABASE_URL": (

@@ -49,7 +49,15 @@ def test_kill_switch_trigger_publishes_the_new_gate_state(listener, users):
     services.kill_switch_trigger(environment=env, actor=users["operator1"], reason_code="drill")
 
     assert received(listener) == [
-        {"slug": "paper", "id": env.pk, "mode": "DRY_RUN", "kill_switch": "KILLED", "version": 2}
+        {
+            "slug": "paper",
+            "id": env.pk,
+            "mode": "DRY_RUN",
+            "kill_switch": "KILLED",
+            "version": 2,
+            "neutral_reason": "",
+            "clock_fresh_until_ms": None,
+        }
     ]
 
 

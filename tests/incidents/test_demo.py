@@ -1,9 +1,10 @@
 import io
+from datetime import timedelta
 
 import pytest
 
 from incidents import demo
-from incidents.models import Incident
+from incidents.models import Incident, PostIncidentReview
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +19,7 @@ def test_demo_seed_makes_realistic_incidents_once(users):
     assert sorted(Incident.objects.values_list("severity", "status")) == first
     assert first == [
         ("SEV1", "detected"),
+        ("SEV1", "resolved"),
         ("SEV2", "acknowledged"),
         ("SEV2", "declined"),
         ("SEV3", "investigating"),
@@ -26,3 +28,7 @@ def test_demo_seed_makes_realistic_incidents_once(users):
     assert Incident.objects.sla_breaching_now().count() == 1
     assert Incident.objects.update_overdue().count() == 1
     assert "exists" in out.getvalue()
+    # The resolved SEV1's review is a draft, due 48 h after the resolution.
+    review = PostIncidentReview.objects.get()
+    assert review.state == "draft" and review.incident.severity == "SEV1"
+    assert review.due_at == review.incident.resolved_at + timedelta(hours=48)

@@ -46,6 +46,8 @@ SHIPPED_KINDS = {
     "rollback-drill": "drill",
     "failover-drill": "drill",
     "full-incident-drill": "drill",
+    "clock-drift-drill": "drill",
+    "clock-drift-playbook": "incident_playbook",
 }
 RUNBOOKS = (
     "emergency-procedures-handbook.md",
@@ -207,7 +209,7 @@ def test_kill_switch_procedures_have_one_automated_trigger_and_one_recovery_step
 def test_every_shipped_drill_has_a_pre_checklist_and_pass_criteria():
     drills = [spec for spec in shipped().values() if spec.kind == "drill"]
 
-    assert len(drills) == 5
+    assert len(drills) == 6
     assert all(spec.pre_checklist and spec.pass_criteria for spec in drills)
 
 
@@ -228,9 +230,10 @@ def test_load_procedures_publishes_every_shipped_file_once(capsys):
     call_command("load_procedures")
 
     out = capsys.readouterr().out
-    assert "17 published, 0 unchanged" in out
-    assert "0 published, 17 unchanged" in out
-    assert Procedure.objects.count() == 17
+    n = len(shipped())  # every file in opsportal/library/procedures/
+    assert f"{n} published, 0 unchanged" in out
+    assert f"0 published, {n} unchanged" in out
+    assert Procedure.objects.count() == n
     assert set(ProcedureVersion.objects.values_list("version", "status")) == {(1, "published")}
     rollback = ProcedureVersion.objects.get(procedure__slug="rollback-to-dry-run")
     assert rollback.steps.count() == 8

@@ -67,13 +67,16 @@ def test_procedure_list_groups_by_kind(library, client_for):
         "Rollback",
         "Mode transition",
     ]
-    assert response.context["total"] == 17
+    assert response.context["total"] == ProcedureVersion.objects.count()
 
 
 def test_procedure_list_filters_by_kind(library, client_for):
     response = client_for("operator1").get(LIST, {"kind": "drill"})
 
-    assert response.context["total"] == 5
+    assert (
+        response.context["total"]
+        == ProcedureVersion.objects.filter(procedure__kind="drill").count()
+    )
     assert "Kill-switch verification" in response.text
     assert "P1-3 Order rejection spike" not in response.text
 
@@ -177,7 +180,7 @@ def test_procedure_list_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(small)) as captured:
         response = client.get(LIST)
 
-    assert response.context["total"] == 57
+    assert response.context["total"] == ProcedureVersion.objects.count()
     assert len(library_queries(captured)) == 1
 
 

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
-HEADER_FRAGMENTS = ("approvals/_header.html",)
+HEADER_FRAGMENTS = ("approvals/_header.html", "drift/_header.html", "notifications/_header.html")
 STATUS_FRAGMENTS = ("controls/_header.html",)
 # `{% dashboard_panels %}`: each app's dashboard panel, same contract as the header.
 DASHBOARD_FRAGMENTS = (

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opsportal.accounts.step_up import step_up_check
+from opsportal.approvals import notices
 from opsportal.approvals.models import Approval, ApprovalRequest
 from opsportal.approvals.registry import PreconditionResult, decide_permissions, get_action
 from opsportal.approvals.services._common import (
@@ -230,6 +231,7 @@ def _execute(request: ApprovalRequest, target: Any, actor: Any, now: Any) -> Non
             before={"status": Status.EXECUTING},
             after={"status": Status.FAILED, "failure_reason": failure},
         )
+        notices.notify_decided(request, outcome="approved but failed to execute", by=actor)
         logger.warning(
             "approval.failed",
             extra={"request_id": request.pk, "action": request.action, "reason": failure},
@@ -245,6 +247,7 @@ def _execute(request: ApprovalRequest, target: Any, actor: Any, now: Any) -> Non
         before={"status": Status.EXECUTING},
         after={"status": Status.EXECUTED, "result": result},
     )
+    notices.notify_decided(request, outcome="approved and executed", by=actor)
     logger.info("approval.executed", extra={"request_id": request.pk, "action": request.action})
 
 
@@ -286,6 +289,7 @@ def _reject(*, request_id: int, actor: Any, reason: str, password: str) -> Appro
                 before={"status": Status.PENDING},
                 after={"status": Status.REJECTED, "reason": reason},
             )
+            notices.notify_decided(request, outcome="rejected", by=actor)
     if deferred is not None:
         raise deferred
     logger.info("approval.rejected", extra={"request_id": request.pk, "action": request.action})

@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from opsportal.approvals import notices
 from opsportal.approvals.models import ApprovalPolicy, ApprovalRequest
 from opsportal.approvals.services._common import (
     Status,
@@ -175,6 +176,7 @@ def _create(
                 "preconditions": {r.code: r.passed for r in results},
             },
         )
+        notices.notify_requested(request)
     logger.info("approval.requested", extra={"request_id": request.pk, "action": action})
     return request
 
@@ -247,6 +249,8 @@ def _amend(*, request_id: int, actor: Any, payload: dict) -> ApprovalRequest:
                 before=before,
                 after={"payload_sha256": digest, "revision": request.payload_revision},
             )
+            # Earlier approvals no longer count: the approvers are asked again.
+            notices.notify_requested(request)
     if deferred is not None:
         raise deferred
     return request

@@ -19,14 +19,23 @@ def environment_save_in_transaction(
     `environment_save` is the entry point that owns one."""
     fields = ["slug", "name", "venue", "description", "recovery_cooldown_seconds"]
     with transaction.atomic():
+        before = None
         if created:
             environment.save(force_insert=True)
         else:
+            # The row as stored, for the audit trail's before → after (issue 15).
+            before = (
+                Environment.objects.select_for_update()
+                .filter(pk=environment.pk)
+                .values(*fields)
+                .first()
+            )
             environment.save(update_fields=fields)
         audit_record(
             actor=actor,
             event_type="environment.created" if created else "environment.changed",
             obj=environment,
+            before=before,
             after={f: getattr(environment, f) for f in fields},
         )
     return environment

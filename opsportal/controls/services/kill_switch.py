@@ -20,7 +20,7 @@ from opsportal.audit.services import (
     service_entry_point,
     write_refusals,
 )
-from opsportal.controls import hooks
+from opsportal.controls import hooks, notices
 from opsportal.controls.models import Environment, KillSwitchEvent, ReasonCode
 from opsportal.controls.push import gate_change_publish_in_transaction
 from opsportal.controls.selectors import cooldown_remaining_seconds
@@ -164,6 +164,7 @@ def kill_switch_trigger(
                 "event": event.pk,
             },
         )
+        notices.notify_kill_triggered(env, event, actor)
         payload = {"environment": env.slug, "reason_code": reason_code, "version": env.version}
         transaction.on_commit(lambda: logger.warning("kill_switch.triggered", extra=payload))
     return event
@@ -325,6 +326,7 @@ def kill_switch_recovery_complete_in_transaction(
             after=state(env),
             metadata={"approval_request": approval_request_id, "event": event.pk},
         )
+        notices.notify_kill_recovered(env, event, actor)
         link_incident(
             event,
             hooks.ControlChange(

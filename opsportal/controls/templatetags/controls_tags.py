@@ -15,6 +15,7 @@ from opsportal.controls.selectors import (
     ModeChecklist,
     decide,
     gate_decisions,
+    gate_state,
     mode_change_checklists,
 )
 
@@ -70,10 +71,7 @@ def controls_dashboard(context: Any) -> list[tuple[Environment, Any]] | None:
     user = context.get("user")
     if user is None or not user.has_perm("controls.view_environment"):
         return None
-    return [
-        (env, decide({"mode": env.mode, "kill_switch": env.kill_switch, "version": env.version}))
-        for env in Environment.objects.all()
-    ]
+    return [(env, decide(gate_state(env))) for env in Environment.objects.all()]
 
 
 @register.filter

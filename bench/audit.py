@@ -1,0 +1,436 @@
+"""Audit chain benchmark (issue 15): append rate with and without the chain, the
+sealer's lag, sealing, verification, export, and the audit pages at scale.
+
+    .venv/bin/python bench/audit.py [--events 1000000] [--seconds 4] [--json out.json]
+    .venv/bin/python bench/audit.py --skip-append     # only the 1,000,000-event part
+
+Against the PostgreSQL database `opsportal_audit_bench` on 127.0.0.1 (created and
+migrated here; the event table is emptied first, which the triggers allow only in a
+session that sets `opsportal.audit_allow_truncate`, as this script does).
+
+1. Appends: for 1, 8 and 32 writer threads (each its own connection), for
+   `--seconds` each, every writer loops `transaction.atomic(): audit_record(...)`:
+   - `unchained`: the insert alone (the sealer is not queued);
+   - `sealer` (the design kept): the same insert, then after commit `queue_seal`
+     (a Redis `SET NX` on the cache, as in production), with one sealer thread in
+     this process running the Celery task's body when poked, as the worker would;
+   - `serialised` (the design not kept): the append takes the chain's advisory lock,
+     reads the head, hashes and inserts the sealed event, and holds the lock to commit.
+   Prints events/s per mode and the ratio to `unchained`; for `sealer`, the largest
+   commit-to-sealed lag seen (a monitor samples the oldest unsealed event every 0.1 s)
+   and the time to drain after the writers stop.
+2. Scale: seeds the table to `--events` unsealed events with one INSERT ... SELECT
+   (a mix of event types, actors, objects, before/after), seals them (events/s),
+   checkpoints, verifies (events/s), exports the whole range in a child process
+   (seconds, peak RSS of that process), and times the audit page and the admin's
+   audit list in-process (Django test client, the portal's settings with DEBUG off):
+   unfiltered, filtered and searched, `--requests` each: p50 / p95 / max ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB_NAME = "opsportal_audit_bench"
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsportal.settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("OPSPORTAL_AUDIT_SIGNING_KEY", "bench-audit-signing-key-0123456789")
+os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/2")
+os.environ.setdefault("OPSPORTAL_MEDIA_ROOT", str(ROOT / "var" / "bench-audit-media"))
+
+
+def ensure_database() -> None:
+    import psycopg  # noqa: PLC0415 - before Django is set up
+
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as c:
+        if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
+            c.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def setup(migrate: bool = True) -> None:
+    import django  # noqa: PLC0415 - the environment above must be set first
+    from django.conf import settings  # noqa: PLC0415
+
+    django.setup()
+    settings.DATABASES["default"]["OPTIONS"]["options"] = "-c opsportal.audit_allow_truncate=on"
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 600
+    settings.ALLOWED_HOSTS = ["*"]
+    if migrate:
+        from django.core.management import call_command  # noqa: PLC0415
+
+        call_command("migrate", verbosity=0)
+
+
+def truncate() -> None:
+    from django.db import connection  # noqa: PLC0415
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE audit_auditevent, audit_auditcheckpoint, audit_auditverification, "
+            "audit_auditexport, audit_auditpurge RESTART IDENTITY CASCADE"
+        )
+
+
+# --- 1. appends -----------------------------------------------------------------------
+
+
+def serialised_append(i: int) -> int:
+    from django.db import transaction  # noqa: PLC0415
+    from django.utils import timezone  # noqa: PLC0415
+
+    from opsportal.audit import chain  # noqa: PLC0415
+    from opsportal.audit.models import AuditEvent  # noqa: PLC0415
+
+    with transaction.atomic():
+        chain.lock_chain()
+        seq, prev = chain.chain_head()
+        event = AuditEvent(
+            occurred_at=timezone.now(),
+            event_type="user.changed",
+            object_type="bench.object",
+            object_id=str(i),
+            object_repr=f"bench {i}",
+            metadata={"i": i},
+            source="system",
+            seq=seq + 1,
+            prev_hash=prev,
+        )
+        row = (
+            None, seq + 1, event.occurred_at, None, "", event.event_type, event.object_type,
+            event.object_id, event.object_repr, None, None, event.metadata, "", None, "system",
+        )  # fmt: skip
+        event.hash = chain.event_hash(chain.canonical_event(row), prev)
+        event.save(force_insert=True)
+        return int(event.pk)
+
+
+def run_appends(mode: str, writers: int, seconds: float) -> dict:
+    from django.db import connection, transaction  # noqa: PLC0415
+
+    from opsportal.audit import chain, services, tasks  # noqa: PLC0415
+    from opsportal.audit.services import audit_record  # noqa: PLC0415
+
+    truncate()
+    from django.core.cache import cache  # noqa: PLC0415
+
+    cache.delete(tasks.SEAL_PENDING_KEY)
+    stop = threading.Event()
+    commit_times: dict[int, float] = {}
+    original_queue = services.queue_seal
+    original_delay = tasks.audit_seal_task.delay
+    if mode == "unchained":
+        services.queue_seal = lambda: None  # type: ignore[assignment]
+    else:
+        # The writers run the real queue_seal (a Redis SET NX per commit); the sealer
+        # process below plays the Celery worker that the queued task would reach.
+        tasks.audit_seal_task.delay = lambda *a, **k: None  # type: ignore[method-assign]
+    counts = [0] * writers
+    lags: list[float] = []
+
+    def writer(index: int) -> None:
+        try:
+            deadline = time.monotonic() + seconds
+            i = 0
+            while time.monotonic() < deadline:
+                if mode == "serialised":
+                    pk = serialised_append(i)
+                else:
+                    with transaction.atomic():
+                        pk = audit_record(
+                            actor=None,
+                            event_type="user.changed",
+                            metadata={"w": index, "i": i},
+                        ).pk
+                commit_times[pk] = time.monotonic()
+                i += 1
+            counts[index] = i
+        finally:
+            connection.close()
+
+    def monitor() -> None:
+        try:
+            while not stop.is_set():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT min(id) FROM audit_auditevent WHERE seq IS NULL")
+                    oldest = cursor.fetchone()[0]
+                if oldest is not None and oldest in commit_times:
+                    lags.append(time.monotonic() - commit_times[oldest])
+                time.sleep(0.1)
+        finally:
+            connection.close()
+
+    helpers = [threading.Thread(target=monitor)] if mode == "sealer" else []
+    for h in helpers:
+        h.start()
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    drain = None
+    if mode == "sealer":
+        t0 = time.monotonic()
+        from opsportal.audit.models import AuditEvent  # noqa: PLC0415
+
+        while AuditEvent.objects.filter(seq__isnull=True).exists():
+            time.sleep(0.01)
+        drain = time.monotonic() - t0
+    stop.set()
+    for h in helpers:
+        h.join()
+    services.queue_seal = original_queue  # type: ignore[assignment]
+    tasks.audit_seal_task.delay = original_delay  # type: ignore[method-assign]
+    total = sum(counts)
+    result = {"mode": mode, "writers": writers, "events": total, "rate": total / elapsed}
+    if mode != "unchained":
+        chain.audit_seal()
+        result["verifies"] = chain.verify_chain().ok
+    if mode == "sealer":
+        result["max_lag_s"] = max(lags) if lags else 0.0
+        result["drain_s"] = drain
+    return result
+
+
+# --- 2. scale -------------------------------------------------------------------------
+
+SEED_SQL = """
+INSERT INTO audit_auditevent (occurred_at, actor_id, actor_username, event_type, object_type,
+    object_id, object_repr, before, after, metadata, request_id, ip, source, prev_hash, hash)
+SELECT now() - (%(n)s - g) * interval '200 milliseconds',
+       NULL,
+       (ARRAY['operator1','operator2','commander','risk','admin'])[1 + g %% 5],
+       (ARRAY['incident.acknowledged','incident.status_update','killswitch.triggered',
+              'approval.granted','drill.step_recorded','user.changed','auth.login'])[1 + g %% 7],
+       (ARRAY['incidents.incident','drills.drillrun','approvals.approvalrequest',
+              'controls.environment','accounts.user'])[1 + g %% 5],
+       (g %% 50000)::text,
+       'INC-2026' || lpad(((g / 1000) %% 10000)::text, 4, '0') || '-'
+           || lpad((g %% 1000)::text, 3, '0')
+           || (ARRAY[' Broker disconnect',' Kafka lag',' Order rejection spike',' Feed gap'])
+              [1 + g %% 4],
+       jsonb_build_object('status', 'detected', 'n', g %% 10),
+       jsonb_build_object('status', 'acknowledged', 'n', g %% 10 + 1),
+       jsonb_build_object('reason', 'bench'),
+       md5(g::text),
+       '10.0.0.1',
+       (ARRAY['web','api','task'])[1 + g %% 3],
+       '', ''
+FROM generate_series(1, %(n)s) AS g
+"""
+
+
+def timed(fn):  # type: ignore[no-untyped-def]
+    t0 = time.monotonic()
+    value = fn()
+    return value, time.monotonic() - t0
+
+
+def scale(events: int, requests: int) -> dict:
+    from django.db import connection  # noqa: PLC0415
+
+    from opsportal.audit import chain  # noqa: PLC0415
+    from opsportal.audit.models import AuditEvent  # noqa: PLC0415
+
+    out: dict = {"events": events}
+    chain.audit_seal()  # events a previous run's page requests added
+    have = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").first()
+    if have is None or have.seq < events:
+        truncate()
+        with connection.cursor() as cursor:
+            _, out["seed_s"] = timed(lambda: cursor.execute(SEED_SQL, {"n": events}))
+            cursor.execute("ANALYZE audit_auditevent")
+        sealed, seconds = timed(chain.audit_seal)
+        out["seal_rate"] = sealed / seconds
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE audit_auditevent")
+    chain.checkpoint_create()
+    result, seconds = timed(chain.verify_chain)
+    out["verify_ok"], out["verify_rate"] = result.ok, result.events_checked / seconds
+    print(f"  verify: {result.message} in {seconds:.1f} s", flush=True)
+    # The export in a child process, to read its peak memory alone.
+    t0 = time.monotonic()
+    subprocess.run([sys.executable, __file__, "--export-child"], check=True)  # noqa: S603
+    out["export_s"] = time.monotonic() - t0
+    out["export_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out["pages"] = pages(requests)
+    return out
+
+
+def sealer_child() -> None:
+    """The Celery worker's part: run the seal task whenever one is pending."""
+    from django.core.cache import cache  # noqa: PLC0415
+
+    from opsportal.audit import tasks  # noqa: PLC0415
+
+    while True:
+        if cache.get(tasks.SEAL_PENDING_KEY):
+            tasks.audit_seal_task()  # the task's body: clear the flag, then seal
+        else:
+            time.sleep(0.02)
+
+
+def export_child() -> None:
+    import datetime as dt  # noqa: PLC0415
+
+    from django.utils import timezone  # noqa: PLC0415
+
+    from opsportal.audit import exports  # noqa: PLC0415
+
+    path = Path(os.environ["OPSPORTAL_MEDIA_ROOT"]) / "bench-export.zip"
+    t0 = time.monotonic()
+    manifest, _ = exports.build_bundle(
+        path,
+        start=timezone.now() - dt.timedelta(days=3650),
+        end=timezone.now() + dt.timedelta(days=1),
+        requested_by="bench",
+        requested_at=timezone.now(),
+        previous_manifest_sha256="",
+    )
+    rows = next(f["rows"] for f in manifest["files"] if f["name"] == "audit_events.csv")
+    seconds = time.monotonic() - t0
+    size = path.stat().st_size / 1e6
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  export: {rows} audit events in {seconds:.1f} s, {size:.0f} MB zip, "
+          f"peak RSS {peak:.0f} MB", flush=True)  # fmt: skip
+    check, seconds = timed(lambda: exports.verify_bundle(path))  # after the peak was read
+    print(f"  audit_verify_export: ok={check.ok} in {seconds:.1f} s", flush=True)
+
+
+def pages(requests: int) -> dict:
+    from django.test import Client  # noqa: PLC0415
+
+    from opsportal.accounts.models import User  # noqa: PLC0415
+    from opsportal.accounts.services import user_ensure  # noqa: PLC0415
+
+    if not User.objects.filter(username="bench-auditor").exists():
+        user_ensure(
+            actor=None,
+            username="bench-auditor",
+            password="bench-password-not-secret-0123",  # noqa: S106
+            roles=["auditor"],
+            first_name="Bench",
+            last_name="Auditor",
+        )
+    user = User.objects.get(username="bench-auditor")
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    client = Client()
+    client.force_login(user)
+    urls = {
+        "audit page, unfiltered": "/audit/",
+        "audit page, event type": "/audit/?event_type=killswitch.triggered",
+        "audit page, one object": "/audit/?object_type=incidents.incident&object_id=4242",
+        "audit page, actor + type": "/audit/?actor=risk&event_type=approval.granted",
+        "audit page, name contains": "/audit/?q=kafka",
+        "audit page, request id": "/audit/?request_id=" + hashlib.md5(b"777").hexdigest(),  # noqa: S324 - the seeded ids
+        "audit page, deep (older)": "/audit/?after=100000",
+        "admin list, unfiltered": "/admin/audit/auditevent/",
+        "admin list, event type": "/admin/audit/auditevent/?event_type=killswitch.triggered",
+        "admin list, search reference": "/admin/audit/auditevent/?q=INC-20260042-042",
+        "admin list, search object id": "/admin/audit/auditevent/?q=4242",
+    }
+    found = {}
+    for label, url in urls.items():
+        for _ in range(3):
+            client.get(url)
+        times = []
+        status = set()
+        for _ in range(requests):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+            status.add(response.status_code)
+        times.sort()
+        found[label] = {
+            "p50": statistics.median(times),
+            "p95": times[int(len(times) * 0.95) - 1],
+            "max": times[-1],
+            "status": sorted(status),
+        }
+        f = found[label]
+        print(f"  {label:32} p50 {f['p50']:6.1f}  p95 {f['p95']:6.1f}  max {f['max']:6.1f} ms"
+              f"  {f['status']}", flush=True)  # fmt: skip
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--writers", default="1,8,32")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-append", action="store_true")
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--export-child", action="store_true")
+    parser.add_argument("--sealer-child", action="store_true")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    if args.export_child or args.sealer_child:
+        setup(migrate=False)
+        export_child() if args.export_child else sealer_child()
+        return
+    ensure_database()
+    setup()
+    report: dict = {"appends": []}
+    if not args.skip_append:
+        # One sealer process for the whole run, started (and warmed up) before any
+        # measurement: it plays the Celery worker; idle unless a seal is pending.
+        sealer = subprocess.Popen([sys.executable, __file__, "--sealer-child"])  # noqa: S603
+        time.sleep(15)
+        print("appends (events/s):", flush=True)
+        for writers in [int(w) for w in args.writers.split(",")]:
+            # Modes interleaved, --rounds times; the median round of each is kept (the
+            # machine is shared: one mode must not get a quiet minute and another a busy one).
+            runs: dict[str, list[dict]] = {"unchained": [], "sealer": [], "serialised": []}
+            for _ in range(args.rounds):
+                for mode in runs:
+                    runs[mode].append(run_appends(mode, writers, args.seconds))
+            base = statistics.median(r["rate"] for r in runs["unchained"])
+            for mode, found in runs.items():
+                r = sorted(found, key=lambda x: x["rate"])[len(found) // 2]
+                r["rates"] = [round(x["rate"]) for x in found]
+                r["ratio"] = r["rate"] / base
+                if mode == "sealer":
+                    r["max_lag_s"] = max(x["max_lag_s"] for x in found)
+                    r["drain_s"] = max(x["drain_s"] for x in found)
+                report["appends"].append(r)
+                extra = ""
+                if mode == "sealer":
+                    extra = f"  max lag {r['max_lag_s']:.2f} s, drain {r['drain_s']:.2f} s"
+                print(f"  {writers:2} writers {mode:10} {r['rate']:8.0f}/s  "
+                      f"{r['ratio']:.2f}x{extra}  rounds {r['rates']}  "
+                      f"verifies={r.get('verifies', '-')}", flush=True)  # fmt: skip
+        sealer.terminate()
+        sealer.wait()
+    if not args.skip_scale:
+        print(f"scale ({args.events} events):", flush=True)
+        report["scale"] = scale(args.events, args.requests)
+        s = report["scale"]
+        if "seal_rate" in s:
+            print(f"  seal: {s['seal_rate']:.0f} events/s", flush=True)
+        print(f"  verify: {s['verify_rate']:.0f} events/s; export {s['export_s']:.1f} s, "
+              f"peak {s['export_peak_rss_mb']:.0f} MB", flush=True)  # fmt: skip
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

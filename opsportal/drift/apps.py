@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class DriftConfig(AppConfig):
+    name = "opsportal.drift"
+    label = "drift"
+    verbose_name = "Drift checks"
+
+    def ready(self) -> None:
+        # Imports wait for ready(): the app registry must be loaded first.
+        from opsportal.accounts.roles import register_role_grants
+        from opsportal.drift.permissions import ROLE_GRANTS
+
+        register_role_grants(self.label, ROLE_GRANTS)
+        from opsportal.drift import (
+            audit_events,  # noqa: F401
+            registrations,
+        )
+
+        registrations.register()
+        post_migrate.connect(
+            registrations.ensure_policy_after_migrate,
+            sender=self,
+            dispatch_uid="opsportal.drift.config_baseline_policy",
+        )

@@ -1,0 +1,37 @@
+"""What a report is made of: a title, the period or object it covers, and sections.
+
+Each section is one function (in `sections/`) returning a `Section`: the template
+that renders it and that template's context. Sections whose data does not exist yet
+return `unavailable(...)`, which renders as a clearly marked "not available yet"
+block saying why, so a report never pretends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    template: str  # "reports/sections/<name>.html"
+    context: dict[str, Any] = field(default_factory=dict)
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    subject: str  # the object or period covered: "INC-20261201-001", "2026-11-01 – 2026-11-30"
+    sections: list[Section]
+
+
+def unavailable(title: str, why: str, anchor: str = "") -> Section:
+    """A section whose data the portal does not record yet, and why."""
+    return Section(
+        title=title,
+        template="reports/sections/unavailable.html",
+        context={"why": why},
+        anchor=anchor,
+    )

@@ -1,0 +1,244 @@
+"""The audit chain on PostgreSQL: sealing, verification, and tampering by a database
+superuser (triggers disabled) detected at the right sequence number."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from opsportal.audit import chain
+from opsportal.audit.models import AuditEvent, AuditVerification
+from opsportal.audit.services import audit_record
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def record(n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        with transaction.atomic():
+            audit_record(actor=None, event_type="user.created", metadata={"i": i, "amount": "1.50"})
+    chain.audit_seal()
+
+
+def superuser(*statements: str, params: list | None = None) -> None:
+    """Run SQL as the database superuser with the audit triggers disabled."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+        try:
+            for sql in statements:
+                cursor.execute(sql, params or [])
+        finally:
+            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+
+
+def row(seq: int) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {chain.EVENT_COLUMNS} FROM audit_auditevent WHERE seq = %s", [seq])
+        return cursor.fetchone()
+
+
+def test_sealed_events_form_a_gapless_chain_that_verifies():
+    record(5)
+
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    result = chain.verify_chain()
+
+    assert seqs == [1, 2, 3, 4, 5]
+    assert result.ok
+    assert result.message.startswith("5 events, chain intact through seq 5")
+
+
+def test_a_hash_is_recomputable_from_the_documented_canonical_form():
+    record(2)
+    event = AuditEvent.objects.get(seq=2)
+    canonical = chain.canonical_event(row(2))
+
+    assert canonical.startswith('{"actor_id":null,"actor_username":"","after":null')
+    assert '"occurred_at":"' in canonical and canonical.count(".") >= 1
+    assert chain.event_hash(canonical, event.prev_hash) == event.hash
+    assert event.prev_hash == AuditEvent.objects.get(seq=1).hash
+
+
+def test_changing_one_field_of_one_event_is_detected_at_its_seq():
+    record(6)
+    superuser("UPDATE audit_auditevent SET object_repr = 'forged' WHERE seq = 4")
+
+    result = chain.verify_chain()
+
+    assert (result.ok, result.failed_seq, result.reason) == (False, 4, "hash_mismatch")
+
+
+def test_deleting_one_event_is_detected_as_a_gap_at_its_seq():
+    record(6)
+    superuser("DELETE FROM audit_auditevent WHERE seq = 3")
+
+    result = chain.verify_chain()
+
+    assert (result.ok, result.failed_seq, result.reason) == (False, 3, "gap")
+
+
+def test_inserting_one_event_is_detected_at_its_seq():
+    record(6)
+    forged_prev = AuditEvent.objects.get(seq=2).hash
+    superuser(
+        "UPDATE audit_auditevent SET seq = seq + 1000 WHERE seq >= 3",
+        "UPDATE audit_auditevent SET seq = seq - 999 WHERE seq >= 1003",
+    )
+    with transaction.atomic():
+        forged = audit_record(actor=None, event_type="user.created", metadata={"forged": True})
+    superuser(
+        "UPDATE audit_auditevent SET seq = 3, prev_hash = %s, hash = %s WHERE id = %s",
+        params=[forged_prev, "0" * 64, forged.pk],
+    )
+    canonical = chain.canonical_event(row(3))
+    superuser(
+        "UPDATE audit_auditevent SET hash = %s WHERE seq = 3",
+        params=[chain.event_hash(canonical, forged_prev)],
+    )
+
+    result = chain.verify_chain()
+
+    assert (result.ok, result.failed_seq, result.reason) == (False, 3, "insertion")
+
+
+def test_rewriting_an_event_and_recomputing_later_hashes_is_caught_by_the_checkpoint():
+    record(3)
+    chain.checkpoint_create()  # covers seq 3
+    record(3, start=3)
+    chain.checkpoint_create()  # covers seq 6
+    superuser("UPDATE audit_auditevent SET object_repr = 'forged' WHERE seq = 4")
+    prev = AuditEvent.objects.get(seq=3).hash
+    for seq in range(4, 7):  # the attacker recomputes every later hash
+        superuser("UPDATE audit_auditevent SET prev_hash = %s WHERE seq = %s", params=[prev, seq])
+        digest = chain.event_hash(chain.canonical_event(row(seq)), prev)
+        superuser("UPDATE audit_auditevent SET hash = %s WHERE seq = %s", params=[digest, seq])
+        prev = digest
+
+    result = chain.verify_chain()
+
+    assert (result.ok, result.failed_seq, result.reason) == (False, 4, "checkpoint_mismatch")
+    assert "seq 4..6" in result.detail
+
+
+def test_a_checkpoint_deleted_from_the_database_is_caught_by_its_file_copy():
+    record(2)
+    first = chain.checkpoint_create()
+    record(2, start=2)
+    second = chain.checkpoint_create()
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditcheckpoint DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM audit_auditcheckpoint WHERE id = %s", [second.pk])
+        cursor.execute("ALTER TABLE audit_auditcheckpoint ENABLE TRIGGER USER")
+
+    result = chain.verify_chain()
+
+    assert first is not None
+    assert (result.ok, result.failed_seq, result.reason) == (False, 4, "checkpoint_copy")
+
+
+def test_a_checkpoint_signed_with_an_unknown_key_fails(settings):
+    record(2)
+    chain.checkpoint_create()
+    settings.AUDIT_SIGNING_KEY = "another-key-after-a-rotation-without-the-old-one"
+
+    result = chain.verify_chain()
+
+    assert (result.ok, result.reason) == (False, "checkpoint_signature")
+
+
+def test_a_rotated_key_still_verifies_older_checkpoints(settings):
+    record(2)
+    chain.checkpoint_create()
+    settings.AUDIT_PREVIOUS_SIGNING_KEYS = [settings.AUDIT_SIGNING_KEY]
+    settings.AUDIT_SIGNING_KEY = "the-new-key-after-rotation-0123456789"
+    record(1, start=2)
+    cp = chain.checkpoint_create()
+
+    result = chain.verify_chain()
+
+    assert result.ok, result.message
+    assert cp is not None and cp.key_id == chain.key_id_of(settings.AUDIT_SIGNING_KEY)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_auditevent SET object_repr = 'x'",
+        "DELETE FROM audit_auditevent",
+        "SET LOCAL opsportal.audit_allow_truncate = off; TRUNCATE audit_auditevent CASCADE",
+        "UPDATE audit_auditevent SET seq = seq + 100",
+        "UPDATE audit_auditcheckpoint SET last_hash = 'x'",
+        "DELETE FROM audit_auditcheckpoint",
+    ],
+)
+def test_the_applications_connection_cannot_change_the_trail(sql):
+    record(2)
+    chain.checkpoint_create()
+
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        for statement in sql.split("; "):
+            cursor.execute(statement)
+
+    assert AuditEvent.objects.filter(object_repr="x").count() == 0
+    assert chain.verify_chain().ok
+
+
+def test_audit_verify_command_reports_intact_and_broken_chains(capsys):
+    record(3)
+    call_command("audit_checkpoint")
+    call_command("audit_verify")
+    assert "3 events, chain intact through seq 3, last checkpoint" in capsys.readouterr().out
+
+    superuser("UPDATE audit_auditevent SET event_type = 'user.changed' WHERE seq = 2")
+    with pytest.raises(CommandError, match="chain broken at seq 2: hash_mismatch"):
+        call_command("audit_verify")
+    assert AuditVerification.objects.first().failed_seq == 2
+
+
+@pytest.mark.concurrency
+def test_fifty_concurrent_writers_leave_one_gapless_chain():
+    writers, per_writer = 50, 10
+    barrier = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def write(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for i in range(per_writer):
+                with transaction.atomic():
+                    audit_record(
+                        actor=None, event_type="user.changed", metadata={"w": index, "i": i}
+                    )
+                chain.audit_seal()  # every writer also seals: sealers race too
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    chain.audit_seal()
+
+    assert not errors
+    total = writers * per_writer
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, total + 1))
+    result = chain.verify_chain()
+    assert result.ok, result.message
+    assert result.events_checked == total
