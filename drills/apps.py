@@ -11,7 +11,7 @@ class DrillsConfig(AppConfig):
         from opsportal.accounts.roles import register_role_grants
 
         register_role_grants(self.label, ROLE_GRANTS)
-        from drills import audit_events  # noqa: F401
+        from drills import audit_events, notices  # noqa: F401 - register events and kinds
         from drills.selectors import (
             PRECONDITION_CODE,
             kill_switch_drill_precondition,

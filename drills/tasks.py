@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from drills import notices
 from drills.selectors import schedule_statuses
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,11 @@ logger = logging.getLogger(__name__)
 )
 def drills_overdue_scan_task() -> list[dict[str, str]]:
     """Log one structured warning per overdue drill schedule (alerting picks these
-    up) and return them. Read-only, so safe to run twice."""
+    up), notify people of drills due within a week or overdue (once per schedule and
+    due date: drills.notices), and return the overdue ones. Safe to run twice."""
+    statuses = schedule_statuses()
+    for status in statuses:
+        notices.notify_schedule(status)
     overdue = [
         {
             "schedule": str(st.schedule.pk),
@@ -36,7 +41,7 @@ def drills_overdue_scan_task() -> list[dict[str, str]]:
             "environment": st.schedule.environment.slug,
             "due_on": st.next_due_on.isoformat() if st.next_due_on else "",
         }
-        for st in schedule_statuses()
+        for st in statuses
         if st.is_overdue
     ]
     for item in overdue:

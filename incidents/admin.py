@@ -16,6 +16,7 @@ from incidents.alerts.views import hash_token
 from incidents.models import (
     Alert,
     AlertIntegration,
+    AlertKillSwitchRule,
     Incident,
     IncidentSequence,
     RoleAssignment,
@@ -255,3 +256,22 @@ class AlertIntegrationAdmin(admin.ModelAdmin):
 class AlertAdmin(ReadOnlyAdmin):
     list_display = ("name", "fingerprint", "state", "incident", "last_received_at")
     list_filter = ("state",)
+
+
+@admin.register(AlertKillSwitchRule)
+class AlertKillSwitchRuleAdmin(admin.ModelAdmin):
+    list_display = ("alert_name", "environment", "reason_code", "enabled")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            event_type="alert_kill_rule.saved",
+            obj=obj,
+            after={
+                "alert_name": obj.alert_name,
+                "environment": obj.environment_id,
+                "reason_code": obj.reason_code,
+                "enabled": obj.enabled,
+            },
+        )

@@ -2,10 +2,12 @@ from opsportal.audit.registry import register
 
 register(
     ("incident.opened", "Incident opened"),
+    ("incident.overdue_notified", "Told people an incident's SLA or status update is overdue"),
     ("incident.escalated", "Incident escalated (unacknowledged past an escalation level)"),
     ("severity_policy.published", "Severity policy version published"),
     ("alert.received", "Monitoring alerts received (Alertmanager / Grafana)"),
     ("alert_integration.saved", "Alert integration saved"),
+    ("alert_kill_rule.saved", "Alert kill-switch rule saved"),
     ("incident.acknowledged", "Incident acknowledged"),
     ("incident.investigating", "Incident investigation started"),
     ("incident.mitigating", "Incident mitigation started"),

@@ -17,11 +17,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from incidents.models import OPEN_STATUSES, Incident, TimelineEntry
-from incidents.notices import ESCALATED, incident_url
-from incidents.services._base import timeline_write
+from incidents.notices import ESCALATED, SLA_BREACHED, UPDATE_OVERDUE, incident_url
+from incidents.services._base import current_commander, timeline_write
 from incidents.severity import EscalationLevel
 from opsportal.audit.services import audit_record
 from opsportal.notifications.messages import utc_text
@@ -119,5 +120,93 @@ def escalation_candidates(*, limit: int = BATCH) -> list[int]:
 
 
 def incidents_escalate_due(*, now: dt.datetime | None = None) -> int:
-    """Escalate every incident with a level due; returns the levels escalated."""
-    return sum(incident_escalate(pk, now=now) for pk in escalation_candidates())
+    """Escalate every incident with a level due, then tell people about missed
+    response SLAs and overdue status updates; returns the levels escalated."""
+    escalated = sum(incident_escalate(pk, now=now) for pk in escalation_candidates())
+    incidents_notify_overdue(now=now)
+    return escalated
+
+
+def _responders(incident: Incident) -> list[Any]:
+    """The incident's commander if it has one, else every incident commander."""
+    commander = current_commander(incident)
+    if commander is not None:
+        return [commander]
+    return list(people_in_roles(("incident_commander",)))
+
+
+def incidents_notify_overdue(*, now: dt.datetime | None = None) -> int:
+    """Notify, once each: a response SLA missed (operators and commanders), a status
+    update overdue (the incident commander). Returns how many incidents it told about.
+    Row-locked per incident (SKIP LOCKED) like the escalation."""
+    now = now or timezone.now()
+    sla_ids = list(
+        Incident.objects.filter(
+            status__in=OPEN_STATUSES,
+            acknowledged_at__isnull=True,
+            ack_due_at__lt=now,
+            sla_breach_notified_at__isnull=True,
+        ).values_list("pk", flat=True)[:BATCH]
+    )
+    update_ids = list(
+        Incident.objects.filter(status__in=OPEN_STATUSES, next_update_due_at__lt=now)
+        .exclude(update_overdue_notified_for=F("next_update_due_at"))
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    told = 0
+    for pk in sorted(set(sla_ids) | set(update_ids)):
+        with transaction.atomic(durable=True):
+            incident = (
+                Incident.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=pk, status__in=OPEN_STATUSES)
+                .first()
+            )
+            if incident is None:
+                continue
+            fields = []
+            if (
+                incident.acknowledged_at is None
+                and incident.ack_due_at < now
+                and incident.sla_breach_notified_at is None
+            ):
+                notify(
+                    kind=SLA_BREACHED,
+                    recipients=people_in_roles(("operator", "incident_commander")),
+                    title=(
+                        f"[{incident.severity}] {incident.reference} not acknowledged in time: "
+                        f"{incident.title}"
+                    ),
+                    body=(
+                        f"The response SLA ({incident.sev.response_seconds // 60} min) ended "
+                        f"{utc_text(incident.ack_due_at)}. Acknowledge the incident now."
+                    ),
+                    url=incident_url(incident),
+                    dedupe_key=f"incident:{incident.pk}:sla",
+                )
+                incident.sla_breach_notified_at = now
+                fields.append("sla_breach_notified_at")
+            due = incident.next_update_due_at
+            if due is not None and due < now and incident.update_overdue_notified_for != due:
+                notify(
+                    kind=UPDATE_OVERDUE,
+                    recipients=_responders(incident),
+                    title=f"[{incident.severity}] {incident.reference}: status update overdue",
+                    body=(
+                        f"The next status update was due {utc_text(due)}. Post one with the "
+                        "status update template (status, key developments, next update)."
+                    ),
+                    url=incident_url(incident),
+                    dedupe_key=f"incident:{incident.pk}:update:{due.isoformat()}",
+                )
+                incident.update_overdue_notified_for = due
+                fields.append("update_overdue_notified_for")
+            if fields:
+                incident.save(update_fields=fields)
+                audit_record(
+                    actor=None,
+                    event_type="incident.overdue_notified",
+                    obj=incident,
+                    after={f: getattr(incident, f) for f in fields},
+                )
+                told += 1
+    return told

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from incidents.severity import SEVERITIES, SEVERITY_CHOICES, Severity, severities_from_json
+from opsportal.controls.models import ReasonCode
 
 
 class Status(models.TextChoices):
@@ -139,6 +140,10 @@ class Incident(FSMModelMixin, models.Model):
     # Escalation levels already notified (0: none); see incidents.escalation.
     escalation_level = models.PositiveSmallIntegerField(default=0)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # When people were told the response SLA was missed, and which status-update
+    # deadline they were last told was missed (each told once; incidents.escalation).
+    sla_breach_notified_at = models.DateTimeField(null=True, blank=True)
+    update_overdue_notified_for = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -669,6 +674,25 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} [{self.fingerprint}] {self.state}"
+
+
+class AlertKillSwitchRule(models.Model):
+    """An alert name whose firing triggers the kill switch of `environment` (admin-
+    enabled, e.g. the risk service's PnL breach). The trigger is the system's (no
+    person) and is linked to the incident the alert opened."""
+
+    alert_name = models.CharField(max_length=200, unique=True)
+    environment = models.ForeignKey(
+        "controls.Environment", on_delete=models.PROTECT, related_name="+"
+    )
+    reason_code = models.CharField(
+        max_length=32, choices=ReasonCode.choices, default=ReasonCode.THRESHOLD_PNL
+    )
+    enabled = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        state = "on" if self.enabled else "off"
+        return f"{self.alert_name} → kill {self.environment_id} ({state})"
 
 
 # Post-incident reviews live in their own module of this app (incidents/reviews); import

@@ -25,8 +25,12 @@ OPENED_AUDIENCE = {
 }
 
 ESCALATED = "incident.escalated"
+SLA_BREACHED = "incident.sla_breached"
+UPDATE_OVERDUE = "incident.update_overdue"
 
 register_notification_kind(OPENED, label="Incident opened (SEV1, SEV2)", email_default=True)
+register_notification_kind(SLA_BREACHED, label="Incident response SLA missed", email_default=True)
+register_notification_kind(UPDATE_OVERDUE, label="Incident status update overdue")
 register_notification_kind(
     ESCALATED, label="Incident escalated to you (not acknowledged)", email_default=True
 )

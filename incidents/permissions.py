@@ -74,6 +74,9 @@ ROLE_GRANTS = {
         "incidents.add_alertintegration",
         "incidents.change_alertintegration",
         "incidents.view_alert",
+        "incidents.view_alertkillswitchrule",
+        "incidents.add_alertkillswitchrule",
+        "incidents.change_alertkillswitchrule",
     ],
 }
 

@@ -8,23 +8,37 @@
   resolved, a mitigating incident moves to monitoring (earlier phases cannot skip to
   monitoring, so the timeline says all alerts are resolved instead);
 - a resolved alert for no open incident is ignored (reported back as such).
+- a new firing alert whose name an admin enabled in an AlertKillSwitchRule opens a
+  SEV1 for the rule's environment and, once committed, triggers its kill switch as
+  the system (no person), linked to that incident.
 Everything is done by the system (actor None) and audited.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from incidents.alerts.parsing import ParsedAlert
-from incidents.models import OPEN_STATUSES, Alert, AlertIntegration, Status, TimelineEntry
+from incidents.models import (
+    OPEN_STATUSES,
+    Alert,
+    AlertIntegration,
+    AlertKillSwitchRule,
+    Status,
+    TimelineEntry,
+)
 from incidents.services._base import timeline_write
 from incidents.services.lifecycle import incident_transition_in_transaction
 from incidents.services.opening import incident_open_in_transaction
 from opsportal.audit.services import audit_record, durable_entry_point
+from opsportal.controls.services import kill_switch_trigger
+
+logger = logging.getLogger(__name__)
 
 TITLE_MAX = 200
 
@@ -37,6 +51,28 @@ def _describe(alert: ParsedAlert) -> str:
 def _detected_at(alert: ParsedAlert, now: dt.datetime) -> dt.datetime:
     # A monitoring clock ahead of ours must not put detection in the future.
     return min(alert.starts_at, now)
+
+
+def _kill_on_commit(rule: AlertKillSwitchRule, incident_id: int, alert: ParsedAlert) -> None:
+    """Trigger the rule's kill switch as the system once the incident is committed
+    (the kill is an entry point with its own transaction). A failure is logged: the
+    incident stands and says trading should be halted."""
+    environment = rule.environment
+    note = f"Alert {alert.name} ({alert.fingerprint}) fired; kill enabled for it by an admin."
+
+    def trigger() -> None:
+        try:
+            kill_switch_trigger(
+                environment=environment,
+                actor=None,
+                reason_code=rule.reason_code,
+                note=note,
+                incident_id=incident_id,
+            )
+        except Exception:  # noqa: BLE001 - logged; the incident already records it
+            logger.exception("alert kill switch trigger failed", extra={"rule": rule.pk})
+
+    transaction.on_commit(trigger)
 
 
 def alerts_ingest_in_transaction(
@@ -58,14 +94,20 @@ def alerts_ingest_in_transaction(
             )
             if alert.status == "firing":
                 if existing is None:
+                    rule = AlertKillSwitchRule.objects.filter(
+                        alert_name=alert.name, enabled=True
+                    ).first()
                     incident = incident_open_in_transaction(
                         actor=None,
                         title=_describe(alert)[:TITLE_MAX],
-                        severity=integration.severity_for(alert.labels),
+                        severity="SEV1" if rule else integration.severity_for(alert.labels),
                         summary=alert.annotations.get("description", ""),
-                        environment=integration.environment,
+                        environment=rule.environment if rule else integration.environment,
+                        trading_halted=rule is not None,
                         detected_at=_detected_at(alert, now),
                     )
+                    if rule is not None:
+                        _kill_on_commit(rule, incident.pk, alert)
                     Alert.objects.create(
                         integration=integration,
                         incident=incident,

@@ -10,8 +10,16 @@ from pathlib import Path
 import pytest
 
 from incidents.alerts.views import hash_token
-from incidents.models import Alert, AlertIntegration, Incident, TimelineEntry
+from incidents.models import (
+    Alert,
+    AlertIntegration,
+    AlertKillSwitchRule,
+    Incident,
+    TimelineEntry,
+)
 from incidents.services import incident_transition
+from opsportal.controls.models import KillSwitchEvent
+from tests.controls.factories import EnvironmentFactory
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -135,3 +143,31 @@ def test_admin_mapping_changes_the_severity(client, alertmanager):
     alertmanager.save()
     post(client, "alertmanager", payload("alertmanager_firing.json"))
     assert Incident.objects.get().severity == "SEV2"
+
+
+def test_kill_rule_triggers_the_kill_switch_as_the_system(
+    client, alertmanager, django_capture_on_commit_callbacks
+):
+    env = EnvironmentFactory(slug="paper")
+    AlertKillSwitchRule.objects.create(
+        alert_name="PnLDrawdownBreached", environment=env, enabled=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, "alertmanager", payload("alertmanager_firing.json"))
+    env.refresh_from_db()
+    assert env.kill_switch == "KILLED"
+    event = KillSwitchEvent.objects.get(kind="triggered")
+    incident = Incident.objects.get()  # the alert's incident, no second SEV1 from the kill
+    assert event.actor is None and event.incident_id == incident.pk
+    assert incident.severity == "SEV1" and incident.trading_halted
+
+
+def test_a_disabled_kill_rule_does_nothing(
+    client, alertmanager, django_capture_on_commit_callbacks
+):
+    env = EnvironmentFactory(slug="paper")
+    AlertKillSwitchRule.objects.create(alert_name="PnLDrawdownBreached", environment=env)
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, "alertmanager", payload("alertmanager_firing.json"))
+    env.refresh_from_db()
+    assert env.kill_switch == "ACTIVE"

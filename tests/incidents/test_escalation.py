@@ -117,3 +117,28 @@ def test_two_workers_escalate_once(users):
     assert sum(results) == 1
     assert len(escalations(incident)) == 1
     assert told(1) == {"commander"}
+
+
+def kind_recipients(kind: str) -> list[str]:
+    return sorted(
+        Notification.objects.filter(kind=kind).values_list("recipient__username", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_missed_response_sla_is_told_once(users):
+    incident = services.incident_open(actor=users["operator1"], title="Router", severity="SEV1")
+    incidents_escalate_due(now=later(incident, 4))
+    assert kind_recipients("incident.sla_breached") == []
+    incidents_escalate_due(now=later(incident, 6))
+    incidents_escalate_due(now=later(incident, 7))
+    assert kind_recipients("incident.sla_breached") == ["commander", "operator1", "operator2"]
+
+
+@pytest.mark.django_db
+def test_overdue_status_update_is_told_to_the_commander_once_per_deadline(users):
+    incident = services.incident_open(actor=users["operator1"], title="Router", severity="SEV2")
+    services.incident_acknowledge(actor=users["operator2"], incident_id=incident.pk)
+    incidents_escalate_due(now=later(incident, 31))
+    incidents_escalate_due(now=later(incident, 32))
+    assert kind_recipients("incident.update_overdue") == ["commander"]

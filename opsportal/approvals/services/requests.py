@@ -249,6 +249,8 @@ def _amend(*, request_id: int, actor: Any, payload: dict) -> ApprovalRequest:
                 before=before,
                 after={"payload_sha256": digest, "revision": request.payload_revision},
             )
+            # Earlier approvals no longer count: the approvers are asked again.
+            notices.notify_requested(request)
     if deferred is not None:
         raise deferred
     return request
