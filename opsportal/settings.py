@@ -347,6 +347,10 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.models.Status",
         "ApprovalRequestStatusEnum": "opsportal.approvals.models.ApprovalRequest.Status",
         "DrillActionItemStatusEnum": "drills.models.runs.DrillActionItem.Status",
+        "DrillRunStateEnum": "drills.models.runs.DrillRun.State",
+        "ReviewStateEnum": "incidents.reviews.models.ReviewState",
+        "ReviewActionItemStatusEnum": "incidents.reviews.models.ActionItem.Status",
+        "ReviewActionItemKindEnum": "incidents.reviews.models.ActionItem.Kind",
     },
 }
 
