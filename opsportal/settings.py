@@ -396,6 +396,9 @@ SPECTACULAR_SETTINGS = {
         "ReportKindEnum": "opsportal.reports.models.Kind",
         "ReportStateEnum": "opsportal.reports.models.Report.State",
         "DrillRunStateEnum": "drills.models.runs.DrillRun.State",
+        "ReviewStateEnum": "incidents.reviews.models.ReviewState",
+        "ReviewActionItemStatusEnum": "incidents.reviews.models.ActionItem.Status",
+        "ReviewActionItemKindEnum": "incidents.reviews.models.ActionItem.Kind",
     },
 }
 
