@@ -312,6 +312,7 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.models.Status",
         "ApprovalRequestStatusEnum": "opsportal.approvals.models.ApprovalRequest.Status",
         "DrillActionItemStatusEnum": "drills.models.runs.DrillActionItem.Status",
+        "ClockStatusEnum": "opsportal.drift.models.ClockStatus",
     },
 }
 
