@@ -218,7 +218,10 @@ def session_cookie(user) -> str:
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend that signs people in (ModelBackend), as login() records it: the
+    # lockout backend ahead of it in the list only refuses, it loads no users.
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    assert session[BACKEND_SESSION_KEY] in settings.AUTHENTICATION_BACKENDS
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
@@ -378,6 +381,10 @@ def main() -> None:
             )
     finally:
         gate.stop_server(server)
+    failed = sorted(name for name, r in results.items() if r["status"] != [200])
+    if failed:
+        # A page answering an error is fast and means nothing: no figures for it.
+        sys.exit(f"pages did not answer 200: {', '.join(failed)}")
     if args.json:
         args.json.write_text(
             json.dumps(

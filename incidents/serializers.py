@@ -14,8 +14,9 @@ from opsportal.core.text import NOTE_MAX, SUMMARY_MAX
 
 
 class TimelineEntryOut(serializers.ModelSerializer):
+    # None for the system's own entries (a kill switch from an alert, a drift check).
     author: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:

@@ -1,8 +1,9 @@
 """OpenAPI additions drf-spectacular cannot infer.
 
 - The gate (`GET /api/v1/environments/{slug}/gate`) is a plain Django view because it
-  is the hottest path in the system (no DRF request wrapping, one prepared query);
-  drf-spectacular cannot see it, so `add_gate_path` describes it.
+  is the hottest path in the system (no DRF request wrapping, one prepared query),
+  and its stream (`.../gate/stream`) is server-sent events; drf-spectacular sees
+  neither, so `add_gate_path` describes both.
 - Refusals: every people endpoint answers domain and framework errors with one shape,
   `{"error": {"code", "message", "field"}}` (opsportal.core.errors);
   `add_error_responses` documents, for each operation, the statuses it can answer
@@ -94,13 +95,31 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
         if not path.startswith("/api/v1/"):
             continue
         for method, operation in operations.items():
-            if operation.get("operationId") == "gate_read":
+            if operation.get("operationId") in ("gate_read", "gate_stream"):
                 continue  # the gate documents its own answers (add_gate_path)
             responses = operation.setdefault("responses", {})
             for code in _error_statuses(path, method, operation):
                 responses.setdefault(
                     code, {"description": _ERROR_DESCRIPTIONS[code], "content": ERROR_REF}
                 )
+    return result
+
+
+def allow_empty_query_values(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict:
+    """drf-spectacular POSTPROCESSING_HOOKS entry: every optional query parameter of
+    /api/v1/ says `allowEmptyValue: true`, because the server treats `?status=` as
+    not given (django-filter leaves the filter out, the paginators start at the
+    first page), as HTML forms send it. tests/test_api_schema.py holds every such
+    parameter to it."""
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
     return result
 
 
@@ -150,6 +169,38 @@ def add_gate_path(result: dict[str, Any], generator: Any, request: Any, public: 
                             }
                         }
                     },
+                },
+                "503": {"description": f"State unreadable: {halt}", "content": ref},
+            },
+        }
+    }
+    event = {"text/event-stream": {"schema": {"type": "string"}}}
+    result["paths"]["/api/v1/environments/{slug}/gate/stream"] = {
+        "get": {
+            "operationId": "gate_stream",
+            "summary": "The trading gate, pushed: server-sent events for one environment",
+            "description": (
+                "An endless `text/event-stream`: one `gate` event (data: the "
+                "GateDecision JSON) at once, then one at every change of the "
+                "environment's gate and at least every half lease. No event for a "
+                "whole lease, a closed stream or any non-200 answer: treat as HALT "
+                "and reconnect (the `retry:` field says after how many ms). Served "
+                "by the stream server in production (a 307 to it from the WSGI "
+                "server when OPSPORTAL_GATE_STREAM_URL is set); docs/controls.md "
+                '"Gate stream".'
+            ),
+            "tags": ["gate"],
+            "security": [{"gateToken": []}],
+            "parameters": result["paths"]["/api/v1/environments/{slug}/gate"]["get"]["parameters"],
+            "responses": {
+                "200": {"description": "The stream of `gate` events.", "content": event},
+                "307": {"description": "Served by the stream server: follow Location."},
+                "401": {"description": f"Missing or revoked token: {halt}", "content": ref},
+                "404": {"description": f"Unknown environment: {halt}", "content": ref},
+                "429": {
+                    "description": "Too many open streams (for the server or the token): "
+                    "retry after `Retry-After` seconds; HALT until then.",
+                    "content": ref,
                 },
                 "503": {"description": f"State unreadable: {halt}", "content": ref},
             },

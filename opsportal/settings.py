@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "opsportal.core.middleware.RequestContextMiddleware",
     # NUL in a query parameter or form field: 400 here, never a DataError later.
     "opsportal.core.middleware.RejectNulMiddleware",
+    # The API's query parameters are single values: `?page=1&page=2` is a 400.
+    "opsportal.core.middleware.RejectRepeatedQueryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -299,6 +301,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "opsportal.api_schema.add_gate_path",
         "opsportal.api_schema.add_error_responses",
+        "opsportal.api_schema.allow_empty_query_values",
     ],
     # The API is a JSON API: the schema documents JSON bodies only (the form parsers
     # stay on for the browsable API and existing clients, but are not a contract).

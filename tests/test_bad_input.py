@@ -95,6 +95,14 @@ def test_nul_in_a_query_parameter_is_400_naming_it(client_for):
     }
 
 
+def test_an_api_query_parameter_given_twice_is_400_naming_it(client_for):
+    response = client_for("auditor").get("/api/v1/approvals/?page=x&page=")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "repeated_parameter"
+    assert response.json()["error"]["field"] == "page"
+
+
 def test_nul_in_a_form_field_is_400(client_for):
     response = client_for("operator1").post(
         "/incidents/new/", {"title": "a\x00b", "severity": "SEV2", "pnl_currency": "USD"}

@@ -51,14 +51,24 @@ def test_seed_demo_again_keeps_everyone_signed_in(demo, client):
     assert client.get(reverse("dashboard")).status_code == 200
 
 
-def test_seed_demo_restores_a_changed_demo_password(demo, client):
-    user = User.objects.get(username="risk")
-    user.set_password("something-else-entirely")
-    user.save(update_fields=["password"])
+def test_seed_demo_keeps_a_password_the_user_changed(demo, client):
+    """A password changed on the password page is the person's: `make run` re-seeds
+    on every start and must not hand it back to the public demo password."""
+    client.force_login(User.objects.get(username="risk"))
+    client.post(
+        reverse("password_change"),
+        {
+            "old_password": settings.OPSPORTAL_DEMO_PASSWORD,
+            "new_password1": "a-new-passphrase-for-risk-42",
+            "new_password2": "a-new-passphrase-for-risk-42",
+        },
+    )
+    client.logout()
 
     call_command("seed_demo", "--force", verbosity=0)
 
-    assert client.login(username="risk", password=settings.OPSPORTAL_DEMO_PASSWORD)
+    assert client.login(username="risk", password="a-new-passphrase-for-risk-42")
+    assert not client.login(username="risk", password=settings.OPSPORTAL_DEMO_PASSWORD)
 
 
 VERIFIED = re.compile(r"Kill switch verified</dt>\s*<dd[^>]*>(.*?)</dd>", re.S)

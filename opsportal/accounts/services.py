@@ -30,20 +30,21 @@ def user_ensure(
     is_staff: bool = False,
 ) -> tuple[User, bool]:
     """Create `username` with `roles`, or bring an existing user's roles, name,
-    staff flag and password into line. Returns (user, created). Used by seeding;
-    people are otherwise managed in the admin. Owns its transaction.
+    staff flag into line. Returns (user, created). Used by seeding; people are
+    otherwise managed in the admin. Owns its transaction.
 
-    Idempotent without side effects: a password that already matches is not set again
-    (a new hash would sign the user out of every session: `make run` re-seeds on every
-    start), nothing unchanged is saved, and a change of an existing user's roles is
-    audited as `user.roles_changed`."""
+    `password` is set only for a new user (or one without a usable password): a
+    password the person changed on the password page is theirs, and `make run`
+    re-seeds on every start. Idempotent without side effects: nothing unchanged is
+    saved (a new hash would sign the user out of every session), and a change of an
+    existing user's roles is audited as `user.roles_changed`."""
     with transaction.atomic(durable=True):
         user, created = User.objects.select_for_update().get_or_create(username=username)
         wanted = {"first_name": first_name, "last_name": last_name, "is_staff": is_staff}
         changed = [field for field, value in wanted.items() if getattr(user, field) != value]
         for field in changed:
             setattr(user, field, wanted[field])
-        if created or not user.check_password(password):
+        if created or not user.has_usable_password():
             user.set_password(password)
             changed.append("password")
         if changed:

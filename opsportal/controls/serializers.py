@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from opsportal.controls.models import Environment, ReasonCode
 from opsportal.controls.selectors import GateDecision, HistoryEntry, cooldown_remaining_seconds
+from opsportal.controls.verification import kill_switch_verification
 from opsportal.core.api import MAX_ID, text_input
 
 
@@ -41,6 +42,9 @@ def gate_dict(decision: GateDecision) -> dict[str, Any]:
 
 
 def environment_dict(env: Environment, decision: GateDecision) -> dict[str, Any]:
+    # The same derived answer as the environment page and the go-live precondition
+    # (controls.verification): a drill run's evidence counts, not only the column.
+    verification = kill_switch_verification(env)
     return {
         "slug": env.slug,
         "name": env.name,
@@ -55,7 +59,8 @@ def environment_dict(env: Environment, decision: GateDecision) -> dict[str, Any]
         "recovery_cooldown_seconds": env.cooldown_seconds,
         "cooldown_remaining_seconds": cooldown_remaining_seconds(env),
         "resume_request": env.resume_request_id,
-        "last_verified_at": env.last_verified_at,
+        "last_verified_at": verification.at if verification else None,
+        "last_verified_detail": verification.detail if verification else "",
         "version": env.version,
         "gate": decision.as_dict(),
     }
@@ -114,7 +119,14 @@ class EnvironmentOutput(serializers.Serializer):
     recovery_cooldown_seconds = serializers.IntegerField()
     cooldown_remaining_seconds = serializers.IntegerField()
     resume_request = serializers.IntegerField(allow_null=True)
-    last_verified_at = serializers.DateTimeField(allow_null=True)
+    last_verified_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the kill switch was last seen to work (a drill or a drill-marked "
+        "trigger and recovery); null: never. Going LIVE needs it within 24 h.",
+    )
+    last_verified_detail = serializers.CharField(
+        help_text="What showed it, e.g. the drill run; empty when never verified."
+    )
     version = serializers.IntegerField()
     gate = GateDecisionOutput()
 

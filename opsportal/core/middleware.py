@@ -71,3 +71,33 @@ def _nul_field(request: HttpRequest) -> tuple[str, str | None]:
             if NUL in key or any(NUL in value for value in values):
                 return where, key.replace(NUL, "\\0")
     return "", None
+
+
+class RejectRepeatedQueryMiddleware:
+    """Under /api/, refuse a query parameter given more than once (400 naming it).
+
+    Every API query parameter is a single value (a filter, a page, a cursor); with
+    `?page=x&page=` Django would silently use the last one and answer 200 for a
+    request the schema does not allow. Saying so is clearer than guessing which one
+    the caller meant. Pages outside /api/ keep Django's behaviour (forms may repeat
+    names)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/") and request.META.get("QUERY_STRING"):
+            for key, values in request.GET.lists():
+                if len(values) > 1:
+                    return JsonResponse(
+                        {
+                            "error": {
+                                "code": "repeated_parameter",
+                                "message": f"Query parameter '{key[:50]}' is given "
+                                f"{len(values)} times; give it once.",
+                                "field": key,
+                            }
+                        },
+                        status=400,
+                    )
+        return self.get_response(request)

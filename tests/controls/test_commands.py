@@ -37,6 +37,16 @@ def test_killswitch_history_needs_no_acting_user(env, users, library, kill):
     assert "triggered" in history and "emergency_l2" in history
 
 
+def test_killswitch_history_json_is_the_apis_shape(env, users, library, kill, client_for):
+    kill(env, reason_code="emergency_l2")
+
+    rows = json.loads(killswitch("history", "--env", "paper", "--json"))
+
+    api = client_for("auditor").get("/api/v1/environments/paper/history").json()
+    assert rows == api
+    assert rows[0]["reason_code"] == "emergency_l2"
+
+
 def test_killswitch_status_as_a_user_without_the_permission_is_refused(env, users):
     users["auditor"].groups.clear()
 

@@ -64,3 +64,18 @@ def test_environment_page_says_never_when_nothing_verified_it(paper, client_for)
 
     assert shown.strip() == "never"
     assert not kill_switch_drill_precondition(Environment.objects.get(slug="paper")).passed
+
+
+def test_environment_api_reports_the_drill_the_page_shows(paper, users, client_for):
+    run = completed_drill(paper, users)
+
+    body = client_for("operator1").get("/api/v1/environments/paper/").json()
+
+    assert body["last_verified_at"] is not None
+    assert f"Drill #{run.pk}" in body["last_verified_detail"]
+
+
+def test_environment_api_reports_never_as_null(paper, client_for):
+    body = client_for("operator1").get("/api/v1/environments/paper/").json()
+
+    assert (body["last_verified_at"], body["last_verified_detail"]) == (None, "")

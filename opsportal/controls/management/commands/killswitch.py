@@ -17,12 +17,14 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from rest_framework.utils.encoders import JSONEncoder
 
 from opsportal.accounts.models import User
 from opsportal.approvals.models import ApprovalRequest
 from opsportal.approvals.services import approval_grant
 from opsportal.controls import hooks, selectors, services
 from opsportal.controls.models import Environment, ReasonCode
+from opsportal.controls.serializers import history_dict
 from opsportal.core.errors import DomainError
 from opsportal.core.request_context import request_context
 
@@ -103,7 +105,13 @@ class Command(BaseCommand):
             self.stdout.write(f"{key}: {value}")
 
     def do_history(self, user: Any, env: Environment, options: dict) -> None:
-        for h in selectors.environment_history(env):
+        entries = selectors.environment_history(env)
+        if options["json"]:
+            # The API's shape (GET /api/v1/environments/<slug>/history), one JSON list.
+            rows = [history_dict(h) for h in entries]
+            self.stdout.write(json.dumps(rows, cls=JSONEncoder))
+            return
+        for h in entries:
             self.stdout.write(
                 f"{h.occurred_at:%Y-%m-%d %H:%M:%S} {h.kind:<20} {h.from_state}->{h.to_state} "
                 f"{h.actor} {h.reason_code} {h.note}".rstrip()

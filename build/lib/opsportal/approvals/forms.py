@@ -1,0 +1,52 @@
+"""Browser forms for deciding on approval requests. Each has its own prefix so the
+approve and reject forms can live on one page with distinct labels."""
+
+from __future__ import annotations
+
+from django import forms
+
+from opsportal.core.text import COMMENT_MAX, PASSWORD_MAX, REASON_MAX
+
+
+class ApproveForm(forms.Form):
+    prefix = "approve"
+
+    password = forms.CharField(
+        max_length=PASSWORD_MAX,
+        label="Your password (to approve)",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    payload_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    comment = forms.CharField(
+        max_length=COMMENT_MAX,
+        label="Comment (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RejectForm(forms.Form):
+    prefix = "reject"
+
+    reason = forms.CharField(
+        max_length=REASON_MAX,
+        label="Reason for rejecting",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    password = forms.CharField(
+        max_length=PASSWORD_MAX,
+        label="Your password (to reject)",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class CancelForm(forms.Form):
+    prefix = "cancel"
+
+    reason = forms.CharField(
+        max_length=REASON_MAX,
+        label="Reason for cancelling",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
