@@ -399,6 +399,7 @@ SPECTACULAR_SETTINGS = {
         "ReviewStateEnum": "incidents.reviews.models.ReviewState",
         "ReviewActionItemStatusEnum": "incidents.reviews.models.ActionItem.Status",
         "ReviewActionItemKindEnum": "incidents.reviews.models.ActionItem.Kind",
+        "ClockStatusEnum": "opsportal.drift.models.ClockStatus",
     },
 }
 

@@ -12,7 +12,7 @@ from opsportal.drift.models import ClockCheck, ClockStatus, ConfigFinding, TimeS
 class ClockCheckOutput(serializers.Serializer):
     id = serializers.IntegerField()
     checked_at = serializers.DateTimeField()
-    status = serializers.ChoiceField(choices=ClockStatus.values)
+    status = serializers.ChoiceField(choices=ClockStatus.choices)
     offset_ms = serializers.FloatField(allow_null=True)
     error_ms = serializers.FloatField(allow_null=True)
     rtt_ms = serializers.FloatField(allow_null=True)
@@ -28,7 +28,7 @@ class TimeSourceOutput(serializers.Serializer):
     kind = serializers.CharField()
     target = serializers.CharField()
     environments = serializers.ListField(child=serializers.CharField())
-    status = serializers.ChoiceField(choices=ClockStatus.values)
+    status = serializers.ChoiceField(choices=ClockStatus.choices)
     neutral_reason = serializers.CharField()
     healthy_streak = serializers.IntegerField()
     interval_seconds = serializers.IntegerField()

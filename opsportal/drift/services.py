@@ -304,10 +304,9 @@ def _verdict_apply(source: TimeSource, status: str, *, actor: Any, check: ClockC
             "is_drill": check.is_drill,
         },
     )
-    if source.neutral_reason and not previous_reason:
+    if source.neutral_reason and source.neutral_reason != previous_reason:
+        # Started holding NEUTRAL, or UNVERIFIED became DRIFT: open or note the incident.
         _neutral_set(source, check, envs)
-    elif source.neutral_reason != previous_reason and source.neutral_reason:
-        _incident_note(source, f"Clock drift: now {source.neutral_reason} ({_describe(check)}).")
     elif previous_reason and not source.neutral_reason:
         audit_record(
             actor=None,
@@ -378,7 +377,8 @@ def environment_clock_state(env: Environment) -> tuple[str, int | None]:
 
 
 def _neutral_set(source: TimeSource, check: ClockCheck, envs: list[Environment]) -> None:
-    """The source started holding NEUTRAL: audit it and open (or note on) its incident.
+    """The source started holding NEUTRAL (or a new reason): audit it and open (or
+    note on) its incident.
     An UNVERIFIED hold on sources guarding no LIVE environment changes no gate and
     opens no incident."""
     live = [e for e in envs if e.mode == Environment.Mode.LIVE]

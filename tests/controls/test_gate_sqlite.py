@@ -87,7 +87,14 @@ def test_gate_read_on_sqlite_returns_the_environment_state_and_the_token(sqlite,
     read = selectors.gate_read("paper", token.token_sha256, conn=sqlite)
 
     assert read == selectors.GateRead(
-        state={"id": paper.pk, "mode": "DRY_RUN", "kill_switch": "ACTIVE", "version": 1},
+        state={
+            "id": paper.pk,
+            "mode": "DRY_RUN",
+            "kill_switch": "ACTIVE",
+            "version": 1,
+            "neutral_reason": "",
+            "clock_fresh_until_ms": None,
+        },
         token_id=token.pk,
         token_touch_due=True,
     )

@@ -276,3 +276,15 @@ def test_a_breach_is_pushed_to_the_gate_streams_on_commit(env, time_server, libr
 
     assert notes[0]["neutral_reason"] == NEUTRAL_CLOCK_DRIFT
     assert notes[0]["version"] == env.version + 1
+
+
+def test_a_breach_after_an_unreachable_spell_off_live_opens_the_incident(env, time_server):
+    source = http_source(time_server.url, env, timeout_ms=300)
+    time_server.garbage = "<html>"
+    assert check(source).status == "unreachable"  # DRY_RUN only: no incident
+    time_server.garbage = None
+    time_server.skew_ms = 1200
+
+    assert check(source).status == "breach"
+    assert Incident.objects.count() == 1
+    assert gate_decision("paper").reason_code == NEUTRAL_CLOCK_DRIFT

@@ -152,3 +152,25 @@ def test_an_unreadable_configuration_is_recorded_and_fails_the_precondition(env,
 
     assert config_check_run(target_id=target.pk).status == ConfigCheck.Status.UNREADABLE
     assert not config_precondition(env).passed
+
+
+def test_drift_page_shows_findings_path_by_path_and_operators_propose(
+    client_for, env, users, target, config_file
+):
+    approve_baseline(env, users)
+    write(config_file, BASE.replace("max_position = 10.0", "max_position = 50"))
+    config_check_run(target_id=target.pk)
+    operator = client_for("operator1")
+
+    html = operator.get("/drift/").content.decode()
+    response = operator.post(f"/drift/config/{env.slug}/propose/", {"reason": "new limits"})
+
+    assert "<code>risk.max_position</code> changed" in html
+    assert SECRET not in html
+    assert response.status_code == 302 and "/approvals/" in response["Location"]
+    assert (
+        client_for("auditor")
+        .post(f"/drift/config/{env.slug}/propose/", {"reason": "x"})
+        .status_code
+        == 403
+    )
