@@ -71,6 +71,8 @@ def test_operator_and_commander_work_an_incident_and_the_auditor_only_reads(new_
         (chris, f"{olivia} is now subject-matter expert"),
         (chris, "Acknowledged → Mitigating"),
         (chris, "Mitigating → Resolved"),
+        # A SEV2 needs a post-incident review: resolving starts it (issue 10).
+        ("system", "Post-incident review started (required, due"),
     ]
     assert len(entries) == len(expected)
     for text, (who, what) in zip(entries, expected, strict=True):
@@ -81,8 +83,9 @@ def test_operator_and_commander_work_an_incident_and_the_auditor_only_reads(new_
     login(auditor, "auditor")
     auditor.goto(f"/incidents/{incident.pk}/")
     assert auditor.locator("#timeline li").count() == len(expected)
-    assert auditor.locator("main form").count() == 0
-    assert auditor.locator("main button").count() == 0
+    # The one form is "Incident report" (auditors request reports: issue 12).
+    assert auditor.locator("main form").count() == 1
+    assert auditor.locator("main form").get_attribute("action") == "/reports/request/"
     token = next(c["value"] for c in auditor.context.cookies() if c["name"] == "csrftoken")
     response = auditor.request.post(
         f"/incidents/{incident.pk}/transition/reopen/",
