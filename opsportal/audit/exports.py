@@ -139,7 +139,7 @@ def _event_rows(first: int, last: int) -> Iterator[tuple[Any, ...]]:
     while cursor_seq < last:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {chain.EVENT_COLUMNS} FROM audit_auditevent "  # noqa: S608 - constant columns
+                f"SELECT {chain.event_columns()} FROM audit_auditevent "  # noqa: S608 - constant columns
                 "WHERE seq > %s AND seq <= %s ORDER BY seq LIMIT %s",
                 [cursor_seq, last, CHUNK],
             )
@@ -151,16 +151,16 @@ def _event_rows(first: int, last: int) -> Iterator[tuple[Any, ...]]:
                 r[1],
                 r[15],
                 r[16],
-                chain.utc_timestamp(r[2]),
+                chain._timestamp_text(r[2]),
                 r[3],
                 r[4],
                 r[5],
                 r[6],
                 r[7],
                 r[8],
-                canonical_json(chain._json_column(r[9])),
-                canonical_json(chain._json_column(r[10])),
-                canonical_json(chain._json_column(r[11])),
+                chain._canonical_json_value(r[9]),
+                chain._canonical_json_value(r[10]),
+                chain._canonical_json_value(r[11]),
                 r[12],
                 str(r[13]) if r[13] is not None else None,
                 r[14],
