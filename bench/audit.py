@@ -43,7 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB_NAME = "opsportal_audit_bench"
+DB_NAME = os.environ.get("AUDIT_BENCH_DB", "opsportal_audit_bench")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsportal.settings")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")

@@ -56,10 +56,20 @@ def audit_purge_execute(target: Any, payload: dict, request: ApprovalRequest) ->
     return {"through_seq": purge.through_seq, "anchor_checkpoint": target.pk}
 
 
-def audit_purge_request(*, actor: Any, reason: str) -> ApprovalRequest:
-    """Ask for a purge of every event older than the retention period, through the
-    latest checkpoint that closes that range (ValidationFailed when none does)."""
-    cutoff = retention_cutoff()
+def audit_purge_request(
+    *, actor: Any, reason: str, cutoff: dt.datetime | None = None
+) -> ApprovalRequest:
+    """Ask for a purge of every event older than `cutoff` (default: the retention
+    period), through the latest checkpoint that closes that range (ValidationFailed
+    when none does, or when `cutoff` is inside the retention period)."""
+    limit = retention_cutoff()
+    if cutoff is not None and cutoff > limit:
+        raise ValidationFailed(
+            f"Events after {limit:%Y-%m-%d} are inside the retention period: "
+            "choose an earlier date.",
+            field="cutoff",
+        )
+    cutoff = cutoff or limit
     anchor = purge_anchor(cutoff)
     if anchor is None:
         raise ValidationFailed("No checkpointed events are past the retention period.")

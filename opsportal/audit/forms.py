@@ -6,6 +6,9 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from opsportal.audit import registry
 
@@ -16,6 +19,27 @@ EXPORT_MAX_DAYS = 3660
 
 def event_type_choices() -> list[tuple[str, str]]:
     return [("", "Any"), *[(e.code, f"{e.code} — {e.label}") for e in registry.all_event_types()]]
+
+
+class PlainSelect(forms.Select):
+    """A select written out in Python: Django's widget renders one template per
+    option, and the event-type list (every registered type) made that most of the
+    audit page's time (profiled at 1,000,000 events: the query took a few ms)."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if str(key) in chosen else "", label)  # noqa: S308 - a constant
+                for key, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
 class AuditFilterForm(forms.Form):
@@ -30,13 +54,13 @@ class AuditFilterForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     actor = forms.CharField(label="Actor (username)", required=False, max_length=150)
-    event_type = forms.ChoiceField(label="Event type", required=False)
+    event_type = forms.ChoiceField(label="Event type", required=False, widget=PlainSelect)
     object_type = forms.CharField(
         label="Object type", required=False, max_length=100, help_text="app_label.model"
     )
     object_id = forms.CharField(label="Object id", required=False, max_length=64)
     request_id = forms.CharField(label="Request id", required=False, max_length=64)
-    source = forms.ChoiceField(label="Source", required=False, choices=SOURCES)
+    source = forms.ChoiceField(label="Source", required=False, choices=SOURCES, widget=PlainSelect)
     q = forms.CharField(label="Object name contains", required=False, max_length=200)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

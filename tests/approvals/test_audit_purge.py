@@ -3,8 +3,14 @@ risk_officer or admin besides the requester; afterwards the chain still verifies
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from opsportal.approvals.audit_purge import audit_purge_request
 from opsportal.approvals.models import ApprovalRequest
@@ -79,3 +85,24 @@ def test_a_plain_delete_of_old_events_is_still_refused(users, old_trail):
         connection.cursor() as cursor,
     ):
         cursor.execute("DELETE FROM audit_auditevent WHERE seq <= 6")
+
+
+def test_the_purge_request_command_creates_the_four_eyes_request(users, old_trail, settings):
+    settings.AUDIT_RETENTION_DAYS = -2  # today's events count as past retention: --before tomorrow
+    tomorrow = (timezone.now() + dt.timedelta(days=1)).date().isoformat()
+    out = io.StringIO()
+
+    call_command("audit_purge_request", "--before", tomorrow, "--as", "risk", stdout=out)
+
+    request = ApprovalRequest.objects.get(action="audit_purge")
+    assert request.status == ApprovalRequest.Status.PENDING
+    assert request.requester == users["risk"]
+    assert request.payload["through_seq"] == old_trail.last_seq
+    assert f"Approval request #{request.pk}" in out.getvalue()
+
+
+def test_the_purge_request_command_refuses_a_date_inside_retention(users, old_trail, settings):
+    settings.AUDIT_RETENTION_DAYS = 365
+    with pytest.raises(CommandError, match="retention"):
+        call_command("audit_purge_request", "--before", "2999-01-01", "--as", "risk")
+    assert not ApprovalRequest.objects.filter(action="audit_purge").exists()

@@ -9,10 +9,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from opsportal.audit import chain
 from opsportal.audit.models import AuditEvent, AuditVerification
 from opsportal.audit.services import audit_record
+
+GENESIS_HASH = chain.GENESIS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -242,3 +245,29 @@ def test_fifty_concurrent_writers_leave_one_gapless_chain():
     result = chain.verify_chain()
     assert result.ok, result.message
     assert result.events_checked == total
+
+
+def test_the_written_out_canonical_form_is_the_canonical_json_of_the_event():
+    # Values that trip hand-written JSON: quotes, escapes, control characters,
+    # non-ASCII, nested keys out of order, floats, big integers, an IPv6 address.
+    with transaction.atomic():
+        AuditEvent.objects.create(
+            occurred_at=timezone.now(),
+            event_type="user.created",
+            object_repr='Zoë "quoted" \\ back\tslash\n\x01 ☃',
+            before={"z": [1, 2.5, {"b": None, "a": True}], "a": "é\u2028"},
+            after={"big": 2**70, "small": -1e-7, "x": 1e16},
+            metadata={},
+            ip="2001:db8::1",
+        )
+    chain.audit_seal()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {chain.event_columns()} FROM audit_auditevent WHERE seq = 1")
+        fast_row = cursor.fetchone()
+    plain_row = row(1)
+
+    assert fast_row[2] == chain.utc_timestamp(plain_row[2])
+    assert chain.canonical_event(fast_row) == chain._canonical_event_dict(plain_row)
+    assert chain.event_hash(chain.canonical_event(fast_row), GENESIS_HASH) == (
+        AuditEvent.objects.get(seq=1).hash
+    )
