@@ -28,7 +28,7 @@ class ReportRequestForm(forms.Form):
         min_value=1,
         max_value=MAX_ID,
         label="Review #",
-        help_text="Review reports: the review's number (or give its incident instead).",
+        help_text="Review reports (or give its incident).",
     )
     drill_run = forms.IntegerField(
         required=False,

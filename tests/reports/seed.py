@@ -271,6 +271,9 @@ def approved_review(users):
         actor=users["operator1"], title="Runaway orders on VALR", severity="SEV1"
     )
     resolve(incident, users["commander"])
+    # Resolving queues the review's creation on commit; with a real worker under test
+    # the task is not run in-process, so ensure it here (the service is idempotent).
+    reviews.review_ensure_for_resolved(incident_id=incident.pk)
     review = PostIncidentReview.objects.get(incident=incident)
     write(
         review,
