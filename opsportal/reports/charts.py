@@ -5,13 +5,15 @@ show the same picture and the HTML stays one self-contained file."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: no display on servers and workers
 
+import matplotlib.dates as mdates  # noqa: E402 - after choosing the backend
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
@@ -93,5 +95,44 @@ def measured_vs_target(
     ax.invert_yaxis()
     ax.set_xlabel(unit)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), fontsize=8, ncols=2, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg_data_uri(fig)
+
+
+def offset_bands(
+    *,
+    series: Mapping[str, tuple[Sequence[dt.datetime], Sequence[float], Sequence[float]]],
+    ahead_limit_ms: float | None,
+    behind_limit_ms: float | None,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> str:
+    """Clock offset over a period: per time source, the lowest and highest offset of
+    each time bucket (hour or day) as a band with its midline; the breach limits as
+    dashed lines (local clock ahead below zero, behind above)."""
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    palette = ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#999999"]
+    for i, (name, (times, lows, highs)) in enumerate(series.items()):
+        colour = palette[i % len(palette)]
+        xs = [float(mdates.date2num(t)) for t in times]
+        ax.fill_between(xs, lows, highs, color=colour, alpha=0.3, linewidth=0, step="mid")
+        mids = [(lo + hi) / 2 for lo, hi in zip(lows, highs, strict=True)]
+        ax.plot(xs, mids, color=colour, linewidth=1, label=name)
+    if behind_limit_ms is not None:
+        ax.axhline(behind_limit_ms, color="#D55E00", linestyle="--", linewidth=1, label="breach")
+    if ahead_limit_ms is not None:
+        ax.axhline(-ahead_limit_ms, color="#D55E00", linestyle="--", linewidth=1)
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set_xlim(float(mdates.date2num(start)), float(mdates.date2num(end)))
+    ax.set_ylabel("offset, ms (+ behind, − ahead)")
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        fontsize=8,
+        ncols=max(min(len(series) + 1, 4), 1),
+        frameon=False,
+    )
     ax.spines[["top", "right"]].set_visible(False)
     return _svg_data_uri(fig)

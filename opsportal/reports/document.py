@@ -1,9 +1,7 @@
 """What a report is made of: a title, the period or object it covers, and sections.
 
 Each section is one function (in `sections/`) returning a `Section`: the template
-that renders it and that template's context. Sections whose data does not exist yet
-return `unavailable(...)`, which renders as a clearly marked "not available yet"
-block saying why, so a report never pretends.
+that renders it and that template's context.
 """
 
 from __future__ import annotations
@@ -25,13 +23,3 @@ class Document:
     title: str
     subject: str  # the object or period covered: "INC-20261201-001", "2026-11-01 – 2026-11-30"
     sections: list[Section]
-
-
-def unavailable(title: str, why: str, anchor: str = "") -> Section:
-    """A section whose data the portal does not record yet, and why."""
-    return Section(
-        title=title,
-        template="reports/sections/unavailable.html",
-        context={"why": why},
-        anchor=anchor,
-    )

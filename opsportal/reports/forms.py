@@ -23,6 +23,13 @@ class ReportRequestForm(forms.Form):
         label="Incident",
         help_text="Reference (INC-…) or number; incident and review reports.",
     )
+    review = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        label="Review #",
+        help_text="Review reports (or give its incident).",
+    )
     drill_run = forms.IntegerField(
         required=False,
         min_value=1,
@@ -48,8 +55,10 @@ class ReportRequestForm(forms.Form):
         """The parameters the chosen kind takes (validated by the service)."""
         data = self.cleaned_data
         kind = data["kind"]
-        if kind in (Kind.INCIDENT, Kind.REVIEW):
+        if kind == Kind.INCIDENT:
             return {"incident": data.get("incident") or ""}
+        if kind == Kind.REVIEW:
+            return {"review": data.get("review"), "incident": data.get("incident") or ""}
         if kind == Kind.DRILL:
             return {"drill_run": data.get("drill_run")}
         if kind == Kind.ROLLBACK:
@@ -59,6 +68,7 @@ class ReportRequestForm(forms.Form):
 
 FIELD_FOR_PARAMETER = {
     "incident": "incident",
+    "review": "review",
     "drill_run": "drill_run",
     "mode_change": "mode_change",
     "from": "date_from",

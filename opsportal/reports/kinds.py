@@ -11,16 +11,16 @@ from typing import Any
 
 from drills.models import DrillRun
 from incidents.models import Incident
+from incidents.reviews.models import PostIncidentReview
 from opsportal.controls.models import ModeChange
 from opsportal.core.errors import NotFound, ValidationFailed
 from opsportal.reports.document import Document
 from opsportal.reports.models import Kind
-from opsportal.reports.sections import drill, incident, monthly, rollback
+from opsportal.reports.sections import drill, incident, monthly, review, rollback
 
 # The longest range a monthly/compliance report may cover (one query set whatever the
 # range, but a decade of weekly chart bars helps nobody).
 MAX_RANGE_DAYS = 400
-REVIEWS_UNAVAILABLE = "post-incident reviews are not available"
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,7 @@ def clean_incident(params: dict[str, Any]) -> dict[str, Any]:
     ref = str(params.get("incident") or "").strip()
     if not ref:
         raise ValidationFailed("Name the incident (its reference or number).", field="incident")
-    query = Incident.objects.filter(pk=int(ref)) if ref.isdigit() and len(ref) < 19 else None
-    incident = (query.first() if query is not None else None) or Incident.objects.filter(
-        reference__iexact=ref[:20]
-    ).first()
-    if incident is None:
-        raise NotFound(f"No incident {ref[:40]!r}.", field="incident")
-    return {"incident": incident.pk}
+    return {"incident": _incident_of(ref).pk}
 
 
 def clean_drill(params: dict[str, Any]) -> dict[str, Any]:
@@ -100,21 +94,43 @@ def clean_rollback(params: dict[str, Any]) -> dict[str, Any]:
     return {"mode_change": pk}
 
 
+def _incident_of(ref: str) -> Incident:
+    query = Incident.objects.filter(pk=int(ref)) if ref.isdigit() and len(ref) < 19 else None
+    incident = (query.first() if query is not None else None) or Incident.objects.filter(
+        reference__iexact=ref[:20]
+    ).first()
+    if incident is None:
+        raise NotFound(f"No incident {ref[:40]!r}.", field="incident")
+    return incident
+
+
 def clean_review(params: dict[str, Any]) -> dict[str, Any]:
-    raise ValidationFailed(
-        "Post-incident reviews are not available yet: the portal does not record them, "
-        "so there is no review to report on.",
-        code=REVIEWS_UNAVAILABLE.replace(" ", "_"),
-        field="kind",
+    """The review by its id (`review`), or the incident's latest revision (`incident`)."""
+    if params.get("review") not in (None, ""):
+        pk = _positive_int(params.get("review"), "review", "The review")
+        if not PostIncidentReview.objects.filter(pk=pk).exists():
+            raise NotFound(f"No post-incident review #{pk}.", field="review")
+        return {"review": pk}
+    ref = str(params.get("incident") or "").strip()
+    if not ref:
+        raise ValidationFailed(
+            "Name the review (its number) or its incident (reference or number).",
+            field="incident",
+        )
+    incident = _incident_of(ref)
+    latest = (
+        PostIncidentReview.objects.filter(incident=incident)
+        .order_by("-revision")
+        .values_list("pk", flat=True)
+        .first()
     )
+    if latest is None:
+        raise NotFound(f"{incident.reference} has no post-incident review yet.", field="incident")
+    return {"review": latest}
 
 
 def all_kinds() -> list[KindSpec]:
     return list(_KINDS.values())
-
-
-def _refuse(params: dict[str, Any]) -> Document:
-    raise ValidationFailed(REVIEWS_UNAVAILABLE, field="kind")
 
 
 def _register_all() -> None:
@@ -122,9 +138,7 @@ def _register_all() -> None:
         KindSpec(Kind.INCIDENT, Kind.INCIDENT.label, clean_incident, incident.title, incident.build)
     )
     register_kind(
-        KindSpec(
-            Kind.REVIEW, Kind.REVIEW.label, clean_review, lambda p: "Post-incident review", _refuse
-        )
+        KindSpec(Kind.REVIEW, Kind.REVIEW.label, clean_review, review.title, review.build)
     )
     register_kind(KindSpec(Kind.DRILL, Kind.DRILL.label, clean_drill, drill.title, drill.build))
     register_kind(

@@ -17,6 +17,12 @@ class ReportRequestInputSerializer(serializers.Serializer[Any]):
     incident = serializers.CharField(
         required=False, max_length=INCIDENT_REF_MAX, help_text="incident, review: reference or id"
     )
+    review = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="review: the review id (or give `incident` for its latest revision)",
+    )
     drill_run = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     mode_change = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_ID, help_text="rollback: the mode change id"
@@ -28,6 +34,7 @@ class ReportRequestInputSerializer(serializers.Serializer[Any]):
         data = self.validated_data
         return {
             "incident": data.get("incident", ""),
+            "review": data.get("review"),
             "drill_run": data.get("drill_run"),
             "mode_change": data.get("mode_change"),
             "from": data.get("date_from"),

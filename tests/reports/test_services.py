@@ -93,21 +93,15 @@ def test_a_done_report_is_not_reused_for_a_new_request(users, incident):
     assert second.pk != first.pk
 
 
-def test_the_review_kind_is_refused_until_reviews_exist(users, incident):
-    with pytest.raises(ValidationFailed) as err:
-        report_request(
-            kind="review", parameters={"incident": incident.pk}, actor=users["operator1"]
-        )
-
-    assert "post-incident reviews are not available" in err.value.message.lower()
-
-
 @pytest.mark.parametrize(
     ("kind", "params", "error"),
     [
         ("incident", {"incident": "INC-19990101-001"}, NotFound),
         ("drill", {"drill_run": "abc"}, ValidationFailed),
         ("rollback", {"mode_change": "999999"}, NotFound),
+        ("review", {"review": "999999"}, NotFound),
+        ("review", {"review": "x"}, ValidationFailed),
+        ("review", {}, ValidationFailed),
         ("monthly", {"from": "2026-02-01", "to": "2026-01-01"}, ValidationFailed),
         ("monthly", {"from": "2020-01-01", "to": "2026-01-01"}, ValidationFailed),
         ("weekly", {}, ValidationFailed),

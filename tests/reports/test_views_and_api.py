@@ -66,7 +66,9 @@ def test_a_bad_request_re_renders_the_form_with_the_reason_and_the_input(client_
     assert "No incident" in body and 'value="INC-19990101-999"' in body
 
 
-def test_the_review_kind_is_refused_in_the_browser_and_the_api(client_for, incident):
+def test_a_review_report_of_an_incident_without_review_is_refused_in_browser_and_api(
+    client_for, incident
+):
     client = client_for("operator1")
 
     page = client.post("/reports/request/", {"kind": "review", "incident": incident.pk})
@@ -76,12 +78,10 @@ def test_the_review_kind_is_refused_in_the_browser_and_the_api(client_for, incid
         content_type="application/json",
     )
 
-    assert (
-        page.status_code == 400
-        and "Post-incident reviews are not available" in page.content.decode()
-    )
-    assert api.status_code == 400
-    assert "post-incident reviews are not available" in api.json()["error"]["message"].lower()
+    assert page.status_code in (400, 404)
+    assert "has no post-incident review yet" in page.content.decode()
+    assert api.status_code == 404
+    assert "has no post-incident review yet" in api.json()["error"]["message"]
 
 
 def test_the_list_filters_by_kind(client_for, incident):
@@ -138,8 +138,8 @@ def test_the_command_queues_waits_and_prints_each_file_and_hash(users, incident)
         assert any(line.startswith(f.sha256) and line.endswith(f.path) for line in lines)
 
 
-def test_the_command_refuses_a_review(users, incident):
-    with pytest.raises(CommandError, match="not available"):
+def test_the_command_refuses_a_review_of_an_incident_without_one(users, incident):
+    with pytest.raises(CommandError, match="has no post-incident review yet"):
         call_command("report_generate", "review", "--incident", str(incident.pk))
 
 

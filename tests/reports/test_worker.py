@@ -21,7 +21,15 @@ from tests.controls.factories import EnvironmentFactory
 from tests.drills.factories import completed_run, publish
 from tests.incidents.factories import publish_playbook
 from tests.reports.conftest import pdf_text, wait_for, worker_children
-from tests.reports.seed import seed_monthly, seed_rollback
+from tests.reports.seed import (
+    ACTION_TITLE,
+    ROOT_CAUSE,
+    WHYS,
+    approved_review,
+    seed_monthly,
+    seed_oversight,
+    seed_rollback,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,11 +64,16 @@ def test_a_real_worker_generates_every_kind_with_the_right_figures(users, report
         lead=users["operator2"],
     )
     rollback = seed_rollback(users)
+    oversight = seed_oversight(users)
+    review = approved_review(users)
     report_worker()
 
     requested = {
         "incident": report_request(
             kind="incident", parameters={"incident": incident.reference}, actor=users["commander"]
+        ),
+        "review": report_request(
+            kind="review", parameters={"incident": review.incident.reference}, actor=users["risk"]
         ),
         "drill": report_request(
             kind="drill", parameters={"drill_run": run.pk}, actor=users["operator2"]
@@ -85,12 +98,27 @@ def test_a_real_worker_generates_every_kind_with_the_right_figures(users, report
     assert "2 of 8 steps done" in texts["rollback"]
     assert "Flat: 0 BTC open" in texts["rollback"]
     assert "LIVE blocked for 24 h" in texts["rollback"]
-    total = sum(monthly_seed.counts.values()) + 1  # the incident above is in the range
+    for why in WHYS:
+        assert why["question"] in texts["review"] and why["answer"] in texts["review"]
+    assert f"Root cause: {ROOT_CAUSE}" in texts["review"]
+    assert ACTION_TITLE in texts["review"]
+    # The incident above and the reviewed one are in the range.
+    total = sum(monthly_seed.counts.values()) + 2
     assert f"{total} incidents detected" in texts["monthly"]
     assert (
         f"Drills due in the period: {monthly_seed.drills_due}; done: {monthly_seed.drills_done}"
         in texts["monthly"]
     )
+    o = oversight
+    assert (
+        f"Reviews due in the period: {o.reviews_due}; approved on time: {o.reviews_on_time}; "
+        f"overdue: {o.reviews_overdue}." in texts["monthly"]
+    )
+    # The approved review above adds one open action item, due in two weeks.
+    assert f": {o.items_open + 1}; of those overdue: {o.items_overdue}." in texts["monthly"]
+    assert f"Clock breaches in the period: {sum(o.breaches.values())}." in texts["monthly"]
+    assert o.worst["valr-time"] in texts["monthly"].split("valr-time", 1)[1][:60]
+    assert f"{o.verified_events} events checked" in texts["monthly"]
 
 
 def test_a_worker_killed_mid_report_leaves_one_set_of_files_after_redelivery(users, report_worker):

@@ -11,7 +11,7 @@ from opsportal.approvals.models import ApprovalRequest
 from opsportal.controls.models import KillSwitchEvent, ModeChange
 from opsportal.core.formatting import human_duration
 from opsportal.reports.document import Document, Section
-from opsportal.reports.sections.pending import incident_review_section
+from opsportal.reports.sections.review import incident_review_section
 
 
 def _duration(td: Any) -> str:

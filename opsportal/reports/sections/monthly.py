@@ -27,6 +27,7 @@ from django.db.models import (
     Func,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -34,24 +35,26 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import Abs, Coalesce, TruncDay, TruncHour, TruncWeek
 
 from drills.models import DrillRun, DrillSchedule, DrillStepResult
 from drills.selectors import next_due_on
-from incidents.models import Incident, StatusUpdate
+from incidents.models import ActionItem, Incident, PostIncidentReview, StatusUpdate
 from incidents.models import Status as IncidentStatus
 from incidents.severity import SEVERITIES
 from opsportal.approvals.models import Approval, ApprovalRequest
-from opsportal.audit.models import AuditEvent
+from opsportal.audit.models import AuditEvent, AuditVerification
+from opsportal.audit.selectors import last_verification
 from opsportal.controls.models import KillSwitchEvent, ModeChange
 from opsportal.core.formatting import human_duration
-from opsportal.reports.charts import SEVERITY_COLOURS, measured_vs_target, stacked_bars
-from opsportal.reports.document import Document, Section
-from opsportal.reports.sections.pending import (
-    audit_chain_section,
-    monthly_drift_section,
-    monthly_reviews_section,
+from opsportal.drift.models import ClockCheck, ClockStatus, ConfigFinding, TimeSource
+from opsportal.reports.charts import (
+    SEVERITY_COLOURS,
+    measured_vs_target,
+    offset_bands,
+    stacked_bars,
 )
+from opsportal.reports.document import Document, Section
 
 DONE_DRILL_STATES = (DrillRun.State.COMPLETED, DrillRun.State.SIGNED_OFF)
 
@@ -474,6 +477,202 @@ def audit_section(period: Period) -> Section:
     )
 
 
+# --------------------------------------------------------------------- reviews
+
+
+def reviews_section(period: Period, now: dt.datetime) -> Section:
+    """Reviews due in the period, approved in it, and overdue (due in it and approved
+    late or not at all by now); action items created and closed in the period, and
+    open and overdue at its end. Two queries."""
+    in_period = Q(due_at__gte=period.since, due_at__lt=period.until)
+    approved_in = Q(approved_at__gte=period.since, approved_at__lt=period.until)
+    reviews = PostIncidentReview.objects.order_by().aggregate(
+        due=Count("pk", filter=in_period),
+        done=Count("pk", filter=approved_in),
+        due_done_on_time=Count("pk", filter=in_period & Q(approved_at__lte=F("due_at"))),
+        overdue=Count(
+            "pk",
+            filter=in_period
+            & (Q(approved_at__gt=F("due_at")) | Q(approved_at__isnull=True, due_at__lt=now)),
+        ),
+        started=Count("pk", filter=Q(created_at__gte=period.since, created_at__lt=period.until)),
+    )
+    end = min(period.until, now)
+    cutoff = end.date()  # an item due before this day is overdue at the period's end
+    open_at_end = Q(created_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=end))
+    items = ActionItem.objects.order_by().aggregate(
+        created=Count("pk", filter=Q(created_at__gte=period.since, created_at__lt=period.until)),
+        closed=Count("pk", filter=Q(closed_at__gte=period.since, closed_at__lt=period.until)),
+        open=Count("pk", filter=open_at_end),
+        overdue=Count("pk", filter=open_at_end & Q(due_on__lt=cutoff)),
+    )
+    return Section(
+        "Post-incident reviews and action items",
+        "reports/sections/monthly_reviews.html",
+        {"reviews": reviews, "items": items, "end": end},
+        anchor="reviews",
+    )
+
+
+# ----------------------------------------------------------------------- drift
+
+
+def _neutral_seconds(period: Period, now: dt.datetime) -> dict[int, float]:
+    """Seconds each time source held its environments in gate NEUTRAL, from the
+    audit trail: each `clock_drift.neutral_set` in the period until the source's next
+    set or lift (or the period's end). One query."""
+    label = TimeSource._meta.label_lower
+    events = AuditEvent.objects.filter(
+        object_type=label, event_type__in=["clock_drift.neutral_set", "clock_drift.neutral_lifted"]
+    )
+    next_event = (
+        events.filter(
+            object_id=OuterRef("object_id"),
+            occurred_at__gt=OuterRef("occurred_at"),
+            occurred_at__lt=period.until,
+        )
+        .order_by("occurred_at", "id")
+        .values("occurred_at")[:1]
+    )
+    rows = (
+        events.filter(
+            event_type="clock_drift.neutral_set",
+            occurred_at__gte=period.since,
+            occurred_at__lt=period.until,
+        )
+        .order_by()
+        .annotate(
+            ended=Coalesce(
+                Subquery(next_event, output_field=DateTimeField()),
+                Value(min(period.until, now)),
+            )
+        )
+        .annotate(
+            held=Seconds(
+                ExpressionWrapper(F("ended") - F("occurred_at"), output_field=DurationField())
+            )
+        )
+        .values("object_id")
+        .annotate(seconds=Sum("held"))
+        .values_list("object_id", "seconds")
+    )
+    return {int(pk): seconds for pk, seconds in rows if str(pk).isdigit()}
+
+
+def drift_section(period: Period, now: dt.datetime) -> Section:
+    """Per time source: checks, worst offset, breaches and other bad checks, time in
+    NEUTRAL (drill checks counted apart); the offset chart over the period; and the
+    configuration-drift findings opened and resolved per environment. Five queries."""
+    sources = list(TimeSource.objects.order_by("name"))
+    in_period = Q(checked_at__gte=period.since, checked_at__lt=period.until)
+    real = Q(is_drill=False)
+    figures = {
+        r["source_id"]: r
+        for r in ClockCheck.objects.filter(in_period)
+        .order_by()
+        .values("source_id")
+        .annotate(
+            checks=Count("pk", filter=real),
+            drills=Count("pk", filter=Q(is_drill=True)),
+            worst=Max(Abs("offset_ms"), filter=real),
+            breaches=Count("pk", filter=real & Q(status=ClockStatus.BREACH)),
+            critical=Count("pk", filter=real & Q(status=ClockStatus.CRITICAL)),
+            unreachable=Count(
+                "pk", filter=real & Q(status__in=[ClockStatus.UNREACHABLE, ClockStatus.STALE])
+            ),
+        )
+    }
+    neutral = _neutral_seconds(period, now)
+    rows = []
+    for source in sources:
+        f = figures.get(source.pk, {})
+        rows.append(
+            {
+                "source": source,
+                "checks": f.get("checks", 0),
+                "drills": f.get("drills", 0),
+                "worst": f.get("worst"),
+                "breaches": f.get("breaches", 0),
+                "critical": f.get("critical", 0),
+                "unreachable": f.get("unreachable", 0),
+                "neutral": _fmt(neutral.get(source.pk)) if source.pk in neutral else "none",
+            }
+        )
+    hourly = (period.end - period.start).days <= 62
+    bucket = TruncHour if hourly else TruncDay
+    points = (
+        ClockCheck.objects.filter(in_period, real, offset_ms__isnull=False)
+        .order_by()
+        .annotate(at=bucket("checked_at", tzinfo=dt.UTC))
+        .values("source_id", "at")
+        .annotate(lo=Min("offset_ms"), hi=Max("offset_ms"))
+        .order_by("source_id", "at")
+    )
+    names = {s.pk: s.name for s in sources}
+    series: dict[str, tuple[list[dt.datetime], list[float], list[float]]] = {}
+    for p in points:  # one row per source and hour (or day), not per check
+        times, lows, highs = series.setdefault(names.get(p["source_id"], "?"), ([], [], []))
+        times.append(p["at"])
+        lows.append(p["lo"])
+        highs.append(p["hi"])
+    chart = (
+        offset_bands(
+            series=series,
+            ahead_limit_ms=min(s.ahead_breach_ms for s in sources),
+            behind_limit_ms=min(s.behind_breach_ms for s in sources),
+            start=period.since,
+            end=period.until,
+        )
+        if series
+        else None
+    )
+    findings = list(
+        ConfigFinding.objects.order_by()
+        .values("target__environment__slug")
+        .annotate(
+            opened=Count("pk", filter=Q(opened_at__gte=period.since, opened_at__lt=period.until)),
+            resolved=Count(
+                "pk", filter=Q(resolved_at__gte=period.since, resolved_at__lt=period.until)
+            ),
+            open_at_end=Count(
+                "pk",
+                filter=Q(opened_at__lt=period.until)
+                & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=period.until)),
+            ),
+        )
+        .filter(Q(opened__gt=0) | Q(resolved__gt=0) | Q(open_at_end__gt=0))
+        .order_by("target__environment__slug")
+    )
+    return Section(
+        "Clock and configuration drift",
+        "reports/sections/monthly_drift.html",
+        {
+            "rows": rows,
+            "breaches": sum(r["breaches"] for r in rows),
+            "chart": chart,
+            "bucket": "hour" if hourly else "day",
+            "findings": findings,
+            "opened": sum(f["opened"] for f in findings),
+            "resolved": sum(f["resolved"] for f in findings),
+        },
+        anchor="drift",
+    )
+
+
+def audit_chain_section(period: Period) -> Section:
+    """The audit chain's last verification (whenever it ran) and the verifications
+    recorded in the period. Two queries."""
+    runs = AuditVerification.objects.filter(
+        finished_at__gte=period.since, finished_at__lt=period.until
+    ).aggregate(total=Count("pk"), failed=Count("pk", filter=Q(ok=False)))
+    return Section(
+        "Audit chain verification",
+        "reports/sections/monthly_audit_chain.html",
+        {"last": last_verification(), **runs},
+        anchor="audit-chain",
+    )
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -491,13 +690,13 @@ def build(params: dict[str, Any]) -> Document:
             incidents_section(period, now),
             incidents_by_week_section(period),
             status_updates_section(period, now),
-            monthly_reviews_section(period.start, period.end),
+            reviews_section(period, now),
             drills_section(period),
             controls_section(period),
             approvals_section(period),
-            monthly_drift_section(period.start, period.end),
+            drift_section(period, now),
             audit_section(period),
-            audit_chain_section(period.start, period.end),
+            audit_chain_section(period),
         ],
     )
 

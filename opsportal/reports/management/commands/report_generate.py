@@ -1,4 +1,4 @@
-"""`python manage.py report_generate KIND [--incident REF | --drill-run ID |
+"""`python manage.py report_generate KIND [--incident REF | --review ID | --drill-run ID |
 --rollback ID | --from YYYY-MM-DD --to YYYY-MM-DD] [--as USER] [--wait]`: queue a
 report for scripts and cron; with --wait, wait for it and print each file's path and
 SHA-256. Exit status 1 when the request is refused or the report fails."""
@@ -23,7 +23,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=Kind.values)
-        parser.add_argument("--incident", help="incident reference or id (incident, review)")
+        parser.add_argument(
+            "--incident",
+            help="incident reference or id (incident; review: that incident's latest revision)",
+        )
+        parser.add_argument("--review", type=int, help="post-incident review id (review)")
         parser.add_argument("--drill-run", type=int, help="drill run id (drill)")
         parser.add_argument("--rollback", type=int, help="rollback mode-change id (rollback)")
         parser.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD (monthly)")
@@ -42,6 +46,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No user {options['username']!r}.")
         parameters = {
             "incident": options["incident"],
+            "review": options["review"],
             "drill_run": options["drill_run"],
             "mode_change": options["rollback"],
             "from": options["date_from"],
