@@ -30,3 +30,7 @@ class IncidentsConfig(AppConfig):
         register_export_table("incidents", Incident, "created_at")
         register_export_table("incident_timeline", TimelineEntry, "occurred_at")
         register_export_table("incident_status_updates", StatusUpdate, "posted_at")
+        from incidents.reviews.models import ActionItem, PostIncidentReview
+
+        register_export_table("post_incident_reviews", PostIncidentReview, "created_at")
+        register_export_table("action_items", ActionItem, "created_at")
