@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class IncidentsConfig(AppConfig):
@@ -13,6 +14,15 @@ class IncidentsConfig(AppConfig):
         from opsportal.accounts.roles import register_role_grants
 
         register_role_grants(self.label, ROLE_GRANTS)
+        # Existing databases get the SEV3 review deadline as a new policy version
+        # (imported here: policies needs the models, loaded only now).
+        from incidents.policies import add_sev3_review_due_after_migrate
+
+        post_migrate.connect(
+            add_sev3_review_due_after_migrate,
+            sender=self,
+            dispatch_uid="incidents.policies.sev3_review_due",
+        )
         # Reviews: signable (signing) and their overdue notification kinds (notify).
         from incidents.reviews import notify, signing  # noqa: F401
 

@@ -15,6 +15,7 @@ class DriftConfig(AppConfig):
         register_role_grants(self.label, ROLE_GRANTS)
         from opsportal.drift import (
             audit_events,  # noqa: F401
+            notices,  # noqa: F401  (registers the clock-drift notification kinds)
             registrations,
         )
 
