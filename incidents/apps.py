@@ -40,6 +40,7 @@ class IncidentsConfig(AppConfig):
         register_export_table("incidents", Incident, "created_at")
         register_export_table("incident_timeline", TimelineEntry, "occurred_at")
         register_export_table("incident_status_updates", StatusUpdate, "posted_at")
+        # Reviews and their action items are evidence too (models loaded only now).
         from incidents.reviews.models import ActionItem, PostIncidentReview
 
         register_export_table("post_incident_reviews", PostIncidentReview, "created_at")
