@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class IncidentsConfig(AppConfig):
@@ -13,6 +14,15 @@ class IncidentsConfig(AppConfig):
         from opsportal.accounts.roles import register_role_grants
 
         register_role_grants(self.label, ROLE_GRANTS)
+        # Existing databases get the SEV3 review deadline as a new policy version
+        # (imported here: policies needs the models, loaded only now).
+        from incidents.policies import add_sev3_review_due_after_migrate
+
+        post_migrate.connect(
+            add_sev3_review_due_after_migrate,
+            sender=self,
+            dispatch_uid="incidents.policies.sev3_review_due",
+        )
         # Reviews: signable (signing) and their overdue notification kinds (notify).
         from incidents.reviews import notify, signing  # noqa: F401
 
@@ -30,3 +40,8 @@ class IncidentsConfig(AppConfig):
         register_export_table("incidents", Incident, "created_at")
         register_export_table("incident_timeline", TimelineEntry, "occurred_at")
         register_export_table("incident_status_updates", StatusUpdate, "posted_at")
+        # Reviews and their action items are evidence too (models loaded only now).
+        from incidents.reviews.models import ActionItem, PostIncidentReview
+
+        register_export_table("post_incident_reviews", PostIncidentReview, "created_at")
+        register_export_table("action_items", ActionItem, "created_at")

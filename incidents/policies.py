@@ -19,6 +19,7 @@ from incidents.severity import (
     ALTERNATIVE_POLICY_LABEL,
     ALTERNATIVE_SEVERITIES,
     DEFAULT_POLICY_LABEL,
+    SEV3_REVIEW_DUE_SECONDS,
     SEVERITIES,
     PolicyError,
     severities_from_json,
@@ -119,3 +120,36 @@ def severity_policy_load_default_in_transaction(*, actor: Any) -> SeverityPolicy
         actor=actor,
         note="The shipped default (incident-response-playbook-algo-trade.md).",
     )
+
+
+def severity_policy_add_sev3_review_due() -> SeverityPolicy | None:
+    """Existing databases: publish a new version of the current policy in which an
+    offered SEV3 review is due within two weeks (issue #10), once per database.
+
+    Runs after every migrate (incidents' `ready()` connects it). Does nothing when
+    there is no policy yet (the shipped default, created on first use, has it), when
+    the current version is not one of the two shipped playbooks (an admin's policy
+    is the admin's), or when any version ever had a SEV3 review deadline (done
+    before, or an admin chose). Running incidents keep their version."""
+    current = SeverityPolicy.objects.filter(is_current=True).first()
+    if current is None or current.label not in (DEFAULT_POLICY_LABEL, ALTERNATIVE_POLICY_LABEL):
+        return None
+    for levels in SeverityPolicy.objects.values_list("levels", flat=True):
+        if (levels or {}).get("SEV3", {}).get("review_due_seconds") is not None:
+            return None
+    levels = {code: dict(level) for code, level in current.levels.items()}
+    if "SEV3" not in levels or levels["SEV3"].get("review_required"):
+        return None
+    levels["SEV3"]["review_due_seconds"] = SEV3_REVIEW_DUE_SECONDS
+    with transaction.atomic():
+        return severity_policy_publish_in_transaction(
+            label=current.label,
+            levels=levels,
+            actor=None,
+            note="An offered SEV3 review is due within two weeks (issue #10); "
+            "closing still needs no review.",
+        )
+
+
+def add_sev3_review_due_after_migrate(sender: Any, **kwargs: Any) -> None:
+    severity_policy_add_sev3_review_due()

@@ -45,6 +45,7 @@ class Severity:
 
 
 MINUTE, HOUR = 60, 3600
+SEV3_REVIEW_DUE_SECONDS = 14 * 24 * HOUR
 
 # incident-response-playbook-sev-levels.md "Escalation Matrix": no response in 15 min
 # escalates (on-call → tech lead → CTO for SEV1; executives after 1 h for SEV2). In
@@ -71,7 +72,18 @@ SEVERITIES: dict[str, Severity] = {
     "SEV2": Severity(
         "SEV2", "P1", "High", 15 * MINUTE, 30 * MINUTE, True, 7 * 24 * HOUR, _ESCALATION["SEV2"]
     ),
-    "SEV3": Severity("SEV3", "P2", "Medium", 1 * HOUR, 2 * HOUR, False, None, _ESCALATION["SEV3"]),
+    # SEV3: a review is optional, offered "within two weeks" (issue #10): a due time
+    # for an offered review, never a condition for closing.
+    "SEV3": Severity(
+        "SEV3",
+        "P2",
+        "Medium",
+        1 * HOUR,
+        2 * HOUR,
+        False,
+        SEV3_REVIEW_DUE_SECONDS,
+        _ESCALATION["SEV3"],
+    ),
     "SEV4": Severity("SEV4", "P3", "Low", 24 * HOUR, None, False, None, _ESCALATION["SEV4"]),
 }
 

@@ -1,8 +1,9 @@
 """`GET /metrics`: the portal's state in the Prometheus text format.
 
-Values are read from the database at scrape time by `PortalCollector`, five
+Values are read from the database at scrape time by `PortalCollector`, seven
 queries whatever the data (environments, open incidents by severity, SLA breaches
-by severity, pending approvals by action, failed delivery attempts by channel), plus
+by severity, pending approvals by action, failed delivery attempts by channel, the
+last good clock offset per time source, the last intact audit-chain verification), plus
 the request-latency histogram this process recorded (`RequestLatencyMiddleware`).
 
 Access: a client address in METRICS_ALLOWED_IPS (default loopback only) or the
@@ -30,8 +31,10 @@ from prometheus_client.registry import Collector
 from incidents.models import OPEN_STATUSES, Incident, Status
 from incidents.severity import SEVERITY_CODES
 from opsportal.approvals.models import ApprovalRequest
+from opsportal.audit.selectors import last_verification
 from opsportal.controls.models import Environment
 from opsportal.controls.selectors import gate_decisions
+from opsportal.drift.models import TimeSource
 from opsportal.notifications.models import Channel, Delivery
 
 DECISIONS = ("ALLOW", "NEUTRAL", "HALT")
@@ -134,6 +137,28 @@ class PortalCollector(Collector):
         for channel in Channel.values:
             failed.add_metric([channel], float(failed_attempts.get(channel) or 0))
         yield failed
+
+        offset = GaugeMetricFamily(
+            "opsportal_clock_offset_ms",
+            "Offset of the source's clock from ours in ms at the last good check "
+            "(positive: our clock runs behind the source).",
+            labels=["source"],
+        )
+        for name, offset_ms in (  # one query: the source row keeps its last good check
+            TimeSource.objects.filter(enabled=True, last_offset_ms__isnull=False)
+            .order_by("name")
+            .values_list("name", "last_offset_ms")
+        ):
+            offset.add_metric([name], float(offset_ms or 0.0))
+        yield offset
+
+        verified = last_verification(ok_only=True)  # one query
+        yield GaugeMetricFamily(
+            "opsportal_audit_last_verified_timestamp_seconds",
+            "Unix time when the last verification that found the audit chain intact "
+            "finished (0: never verified intact).",
+            value=verified.finished_at.timestamp() if verified is not None else 0.0,
+        )
 
 
 def build_registry() -> CollectorRegistry:

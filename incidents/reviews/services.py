@@ -34,7 +34,14 @@ from incidents.reviews.models import (
     ReviewState,
     overdue_action_items,
 )
-from incidents.reviews.notify import ACTION_ITEM_OVERDUE, REVIEW_OVERDUE, notify_overdue
+from incidents.reviews.notify import (
+    ACTION_ITEM_DUE_WITHIN_HOURS,
+    ACTION_ITEM_OVERDUE,
+    REVIEW_OVERDUE,
+    notify_action_item_due,
+    notify_overdue,
+    notify_review_due,
+)
 from incidents.services._base import (
     current_commander,
     lock_incident,
@@ -175,6 +182,9 @@ def _create(incident: Incident, *, actor: Any, author: Any, required: bool) -> P
         event_type="incident_review.created",
         obj=review,
         after={"incident": incident.reference, "required": required, "due_at": review.due_at},
+    )
+    notify_review_due(
+        review=review, commander=current_commander(incident), actor=actor, required=required
     )
     return review
 
@@ -696,6 +706,7 @@ def action_item_set_status(
 class OverdueRun:
     reviews: int
     action_items: int
+    due_soon_notified: int = 0  # action-item "due within 24 h" notifications sent
 
 
 @service_entry_point
@@ -759,6 +770,20 @@ def reviews_flag_overdue(*, now: datetime | None = None) -> OverdueRun:
                 dedupe_key=f"action-item-overdue:{item.pk}",
                 metadata={"action_item": item.pk, "event": "action_item_overdue"},
             )
-    if reviews or items:
-        logger.info("reviews.overdue", extra={"reviews": len(reviews), "items": len(items)})
-    return OverdueRun(len(reviews), len(items))
+        due_soon = 0
+        horizon = (now + timedelta(hours=ACTION_ITEM_DUE_WITHIN_HOURS)).date()
+        for item in (
+            ActionItem.objects.filter(
+                status=ActionItem.Status.OPEN, due_on__gte=now.date(), due_on__lte=horizon
+            )
+            .select_related("incident", "owner")
+            .order_by("pk")
+        ):
+            # Once per item and due date: notify's dedupe key (a unique constraint).
+            due_soon += notify_action_item_due(item)
+    if reviews or items or due_soon:
+        logger.info(
+            "reviews.overdue",
+            extra={"reviews": len(reviews), "items": len(items), "due_soon": due_soon},
+        )
+    return OverdueRun(len(reviews), len(items), due_soon)

@@ -58,17 +58,26 @@ class ExportTable:
     name: str  # file name without .csv
     model: type[models.Model]
     time_field: str
+    exclude: tuple[str, ...] = ()  # columns left out (e.g. a webhook URL holding a token)
+
+    def columns(self) -> list[str]:
+        return [
+            f.attname for f in self.model._meta.concrete_fields if f.attname not in self.exclude
+        ]
 
 
 _TABLES: dict[str, ExportTable] = {}
 
 
-def register_export_table(name: str, model: type[models.Model], time_field: str) -> None:
+def register_export_table(
+    name: str, model: type[models.Model], time_field: str, *, exclude: tuple[str, ...] = ()
+) -> None:
     """Add `model` to every export as `<name>.csv`: every concrete column, rows whose
     `time_field` falls in the export's range, ordered by primary key. Called from
-    the owning app's `AppConfig.ready()` (audit sits below every app it exports)."""
+    the owning app's `AppConfig.ready()` (audit sits below every app it exports).
+    `exclude` names columns the export leaves out (secrets)."""
     existing = _TABLES.get(name)
-    table = ExportTable(name=name, model=model, time_field=time_field)
+    table = ExportTable(name=name, model=model, time_field=time_field, exclude=tuple(exclude))
     if existing is not None and existing != table:
         raise ValueError(f"export table {name!r} is already registered")
     _TABLES[name] = table
@@ -181,7 +190,7 @@ def _event_rows(first: int, last: int) -> Iterator[tuple[Any, ...]]:
 
 
 def _table_rows(table: ExportTable, start: dt.datetime, end: dt.datetime) -> Iterator[Any]:
-    columns = [f.attname for f in table.model._meta.concrete_fields]
+    columns = table.columns()
     qs = (
         table.model._default_manager.filter(
             **{f"{table.time_field}__gte": start, f"{table.time_field}__lt": end}
@@ -234,7 +243,7 @@ def build_bundle(
         )
         files.append(_write_csv(zf, AUDIT_EVENTS_FILE, AUDIT_EVENT_COLUMNS, rows, cells_ready=True))
         for table in export_tables():
-            header = [f.attname for f in table.model._meta.concrete_fields]
+            header = table.columns()
             files.append(
                 _write_csv(zf, f"{table.name}.csv", header, _table_rows(table, start, end))
             )

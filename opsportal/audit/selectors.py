@@ -113,7 +113,9 @@ def field_changes(event: AuditEvent) -> list[dict[str, Any]]:
     return rows
 
 
-def last_verification() -> AuditVerification | None:
+def last_verification(*, ok_only: bool = False) -> AuditVerification | None:
     """The most recent recorded verification of the chain (`audit_verify` or the
-    daily job), or None when it was never verified."""
-    return AuditVerification.objects.order_by("-id").first()
+    daily job), or None when it was never verified. `ok_only`: the most recent one
+    that found the chain intact (what `/metrics` reports)."""
+    qs = AuditVerification.objects.filter(ok=True) if ok_only else AuditVerification.objects
+    return qs.order_by("-id").first()

@@ -67,3 +67,43 @@ def notify_kill_recovered(env: Environment, event: KillSwitchEvent, actor: Any) 
         url=reverse("controls:detail", kwargs={"slug": env.slug}),
         dedupe_key=f"kill-event:{event.pk}",
     )
+
+
+GATE_NEUTRAL_SET = "gate.neutral_set"
+GATE_NEUTRAL_LIFTED = "gate.neutral_lifted"
+
+register_notification_kind(GATE_NEUTRAL_SET, label="Gate NEUTRAL (no new risk)", email_default=True)
+register_notification_kind(GATE_NEUTRAL_LIFTED, label="Gate NEUTRAL lifted")
+
+
+def notify_gate_neutral_changed(env: Environment, previous_reason: str, reason: str) -> int:
+    """The environment's gate started answering NEUTRAL (`reason`, a registered
+    NEUTRAL reason code), changed its reason, or stopped (`reason` empty). Called by
+    the app that changed the gate's inputs (drift), inside that transaction, after
+    the environment's version went up: one notice per environment and version. HALT
+    is the kill switch's notice."""
+    if previous_reason == reason:
+        return 0
+    url = reverse("controls:detail", kwargs={"slug": env.slug})
+    halted = env.kill_switch != Environment.KillSwitch.ACTIVE
+    still = " The kill switch is engaged: the gate still answers HALT." if halted else ""
+    if reason:
+        changed = f" (was {previous_reason})" if previous_reason else ""
+        return notify_best_effort(
+            kind=GATE_NEUTRAL_SET,
+            recipients=people_in_roles(AUDIENCE),
+            title=f"Gate NEUTRAL on {env.slug}: {reason}",
+            body=f"The gate of {env.name} ({env.slug}) answers NEUTRAL{changed}: no new "
+            f"risk. Reason: {reason}.{still}",
+            url=url,
+            dedupe_key=f"gate:{env.pk}:neutral:{env.version}",
+        )
+    return notify_best_effort(
+        kind=GATE_NEUTRAL_LIFTED,
+        recipients=people_in_roles(AUDIENCE),
+        title=f"Gate NEUTRAL lifted on {env.slug}",
+        body=f"The gate of {env.name} ({env.slug}) no longer answers NEUTRAL "
+        f"({previous_reason} cleared).{still}",
+        url=url,
+        dedupe_key=f"gate:{env.pk}:neutral:{env.version}",
+    )

@@ -15,6 +15,7 @@ class DriftConfig(AppConfig):
         register_role_grants(self.label, ROLE_GRANTS)
         from opsportal.drift import (
             audit_events,  # noqa: F401
+            notices,  # noqa: F401  (registers the clock-drift notification kinds)
             registrations,
         )
 
@@ -24,3 +25,10 @@ class DriftConfig(AppConfig):
             sender=self,
             dispatch_uid="opsportal.drift.config_baseline_policy",
         )
+        # What an audit export carries from drift (the checks are the evidence).
+        from opsportal.audit.exports import register_export_table
+        from opsportal.drift.models import ClockCheck, ConfigCheck, ConfigFinding
+
+        register_export_table("clock_checks", ClockCheck, "checked_at")
+        register_export_table("config_checks", ConfigCheck, "checked_at")
+        register_export_table("config_findings", ConfigFinding, "opened_at")

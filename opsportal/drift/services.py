@@ -24,16 +24,21 @@ from incidents.models import Incident
 from incidents.services import incident_open_in_transaction, timeline_entry_add_in_transaction
 from opsportal.audit.services import audit_record, service_entry_point
 from opsportal.controls.models import Environment
+from opsportal.controls.notices import notify_gate_neutral_changed
 from opsportal.controls.push import gate_change_publish_in_transaction
 from opsportal.core.errors import DomainError, NotFound, ValidationFailed
 from opsportal.drift.clock import (
     NEUTRAL_CLOCK_DRIFT,
+    NEUTRAL_CLOCK_UNVERIFIED,
     STALE_AFTER_INTERVALS,
     classify,
+    gate_clock_drift,
+    gate_clock_unverified,
     next_neutral_reason,
 )
 from opsportal.drift.measure import Measurement, SourceUnusable, measure
 from opsportal.drift.models import ClockCheck, ClockStatus, TimeSource
+from opsportal.drift.notices import notify_clock_neutral, notify_clock_recovered
 
 logger = logging.getLogger(__name__)
 
@@ -315,6 +320,7 @@ def _verdict_apply(source: TimeSource, status: str, *, actor: Any, check: ClockC
             before={"neutral_reason": previous_reason},
             metadata={"environments": [e.slug for e in envs], "check": check.pk},
         )
+        notify_clock_recovered(source, check, previous_reason, [e.slug for e in envs])
         _incident_note(
             source,
             f"Clock drift recovered on source {source.name}: two consecutive healthy checks "
@@ -342,6 +348,7 @@ def _environments_rederive(source: TimeSource) -> list[Environment]:
         new_lapsed = fresh_until is not None and fresh_until < now_ms
         if reason == env.neutral_reason and fresh_until == env.clock_fresh_until_ms:
             continue
+        was_neutral = gate_neutral_reason(env)
         fields = ["neutral_reason", "clock_fresh_until_ms"]
         decision_may_change = reason != env.neutral_reason or old_lapsed != new_lapsed
         env.neutral_reason = reason
@@ -353,7 +360,23 @@ def _environments_rederive(source: TimeSource) -> list[Environment]:
         if decision_may_change:
             env.refresh_from_db(fields=["version"])
             gate_change_publish_in_transaction(environment=env)
+            notify_gate_neutral_changed(env, was_neutral, gate_neutral_reason(env))
     return envs
+
+
+def gate_neutral_reason(env: Environment) -> str:
+    """The NEUTRAL reason the gate gives `env` from its drift columns now (the
+    registered checks, in the gate's order), or "" (what the notices compare)."""
+    state = {
+        "mode": env.mode,
+        "neutral_reason": env.neutral_reason,
+        "clock_fresh_until_ms": env.clock_fresh_until_ms,
+    }
+    if gate_clock_drift(state):
+        return NEUTRAL_CLOCK_DRIFT
+    if gate_clock_unverified(state):
+        return NEUTRAL_CLOCK_UNVERIFIED
+    return ""
 
 
 def environment_clock_state(env: Environment) -> tuple[str, int | None]:
@@ -389,9 +412,11 @@ def _neutral_set(source: TimeSource, check: ClockCheck, envs: list[Environment])
         after={"neutral_reason": source.neutral_reason},
         metadata={"environments": [e.slug for e in envs], "check": check.pk},
     )
+    gated = envs if source.neutral_reason == NEUTRAL_CLOCK_DRIFT else live
+    # Operators and risk officers are told of every hold, drills and off-LIVE too.
+    notify_clock_neutral(source, check, [e.slug for e in gated])
     if check.is_drill or (source.neutral_reason != NEUTRAL_CLOCK_DRIFT and not live):
         return  # a drill opens no incident, nor an UNVERIFIED hold off LIVE
-    gated = envs if source.neutral_reason == NEUTRAL_CLOCK_DRIFT else live
     body = (
         f"Clock drift on source {source.name} ({source.target}): {_describe(check)}. "
         f"Gate NEUTRAL ({source.neutral_reason}) for {', '.join(e.slug for e in gated)}."

@@ -12,4 +12,10 @@ class NotificationsConfig(AppConfig):
         from opsportal.notifications.permissions import ROLE_GRANTS
 
         register_role_grants(self.label, ROLE_GRANTS)
+        # What an audit export carries: who was told what, when, by which channel.
+        # `to` is left out: a webhook URL (Slack, Mattermost) carries its token.
+        from opsportal.audit.exports import register_export_table
         from opsportal.notifications import audit_events  # noqa: F401
+        from opsportal.notifications.models import Delivery
+
+        register_export_table("notification_deliveries", Delivery, "created_at", exclude=("to",))

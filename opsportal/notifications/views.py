@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,7 +22,7 @@ from django.views.generic import TemplateView
 from opsportal.core.web import PortalPermissionMixin
 from opsportal.notifications.models import Notification
 from opsportal.notifications.registry import notification_kinds
-from opsportal.notifications.selectors import email_choices, notifications_for
+from opsportal.notifications.selectors import email_choices, notifications_for, unread_count
 from opsportal.notifications.services import (
     notification_preferences_set,
     notifications_mark_read,
@@ -34,6 +34,18 @@ PAGE_SIZE = 50
 class ListFilterForm(forms.Form):
     unread = forms.BooleanField(required=False, label="Unread only")
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+
+class UnreadCountView(PortalPermissionMixin, View):
+    """`{"unread": n}` for the header's count (static/js/notifications_poll.js asks
+    every NOTIFICATIONS_POLL_SECONDS). One query; never cached."""
+
+    permission_required = "notifications.view_notification"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        response = JsonResponse({"unread": unread_count(request.user) or 0})
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class NotificationListView(PortalPermissionMixin, TemplateView):
@@ -118,4 +130,5 @@ urlpatterns = [
     path("read", MarkReadView.as_view(), name="read"),
     path("settings", PreferencesView.as_view(), name="preferences"),
     path("<int:pk>/open", OpenView.as_view(), name="open"),
+    path("unread.json", UnreadCountView.as_view(), name="unread"),
 ]

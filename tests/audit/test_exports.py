@@ -3,7 +3,9 @@ CSV, or of the manifest, is detected; requesting and downloading are audited."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -18,6 +20,10 @@ from opsportal.audit import chain, exports
 from opsportal.audit.models import AuditEvent, AuditExport
 from opsportal.audit.services import audit_export_request, audit_record
 from opsportal.core.errors import NotPermitted
+from opsportal.drift.services import time_source_check_now
+from tests.controls.factories import EnvironmentFactory
+from tests.drift.factories import http_source
+from tests.drift.servers import TimeHTTPServer
 from tests.incidents.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,6 +77,26 @@ def test_an_export_of_a_seeded_range_verifies_on_its_own(users, capsys):
     assert {"MANIFEST.json", "SHA256SUMS", "audit_events.csv", "incidents.csv"} <= names
     assert {"kill_switch_events.csv", "approvals.csv", "drill_step_results.csv"} <= names
     assert {"signoffs.csv", "incident_timeline.csv", "gate_mode_changes.csv"} <= names
+    assert {"post_incident_reviews.csv", "action_items.csv", "clock_checks.csv"} <= names
+    assert {"config_checks.csv", "config_findings.csv", "notification_deliveries.csv"} <= names
+
+
+def test_an_export_carries_the_clock_checks_of_its_range(users):
+    env = EnvironmentFactory(slug="paper")
+    with TimeHTTPServer() as server:
+        server.skew_ms = 1200
+        source = http_source(server.url, env)
+        check = time_source_check_now(source=source, actor=None)
+    assert check is not None
+    path = build(users)
+
+    rows = list(
+        csv.DictReader(io.StringIO(zipfile.ZipFile(path).read("clock_checks.csv").decode()))
+    )
+    assert [(r["id"], r["source_id"], r["status"]) for r in rows] == [
+        (str(check.pk), str(source.pk), "breach")
+    ]
+    assert exports.verify_bundle(path).ok
 
 
 def test_the_manifest_names_the_chain_range_and_the_previous_export(users):

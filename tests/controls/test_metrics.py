@@ -12,9 +12,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from incidents.services import incident_open
 from opsportal.approvals.services import approval_grant
+from opsportal.audit.services import audit_verify_run
 from opsportal.controls import services
+from opsportal.drift.services import time_source_check_now
 from opsportal.metrics import metrics
 from opsportal.notifications.models import Delivery
+from tests.drift.factories import http_source
+from tests.drift.servers import TimeHTTPServer
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +82,31 @@ def test_sla_breaches_and_failed_notifications(client, users):
     assert value(samples, "opsportal_notifications_failed_total", channel="webhook") == 0
 
 
+def test_clock_offset_per_source_after_a_drift_check(client, env):
+    with TimeHTTPServer() as server:
+        source = http_source(server.url, env, name="valr-time")
+        assert ("opsportal_clock_offset_ms", (("source", "valr-time"),)) not in scrape(client)
+        server.skew_ms = 1200  # the exchange's clock is 1.2 s ahead of ours
+        check = time_source_check_now(source=source, actor=None)
+        server.garbage = "not a time"  # an unusable answer keeps the last good offset
+        time_source_check_now(source=source, actor=None)
+
+    offset = value(scrape(client), "opsportal_clock_offset_ms", source="valr-time")
+    assert offset == pytest.approx(check.offset_ms)
+    assert offset == pytest.approx(1200, abs=50)
+
+
+def test_audit_last_verified_after_a_verification(client, users):
+    assert value(scrape(client), "opsportal_audit_last_verified_timestamp_seconds") == 0
+    verification = audit_verify_run(actor=users["auditor"])
+    assert verification.ok
+
+    samples = scrape(client)
+    assert value(samples, "opsportal_audit_last_verified_timestamp_seconds") == pytest.approx(
+        verification.finished_at.timestamp()
+    )
+
+
 def test_request_latency_is_recorded(client, users):
     client.get("/health")
     samples = scrape(client)
@@ -93,7 +122,12 @@ def test_scrape_costs_a_fixed_number_of_queries(users, env, django_assert_num_qu
     for n in range(5):
         incident_open(actor=users["operator1"], title=f"i{n}", severity=f"SEV{n % 4 + 1}")
     Delivery.objects.create(channel="email", kind="x", to="a@b", title="t", attempts=1)
-    with django_assert_num_queries(5):
+    with TimeHTTPServer() as server:  # a good check on each of two sources
+        for name in ("a-time", "b-time"):
+            time_source_check_now(source=http_source(server.url, env, name=name), actor=None)
+    audit_verify_run(actor=None)
+    audit_verify_run(actor=None)
+    with django_assert_num_queries(7):
         response = metrics(RequestFactory().get("/metrics", REMOTE_ADDR="127.0.0.1"))
     assert response.status_code == 200
 

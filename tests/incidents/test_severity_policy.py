@@ -6,14 +6,16 @@ import datetime as dt
 import json
 
 import pytest
+from django.core.management.sql import emit_post_migrate_signal
 
 from incidents.models import SeverityPolicy
 from incidents.policies import (
+    severity_policy_add_sev3_review_due,
     severity_policy_load_alternative_in_transaction,
     severity_policy_publish,
 )
 from incidents.services import incident_open, incident_severity_change
-from incidents.severity import SEVERITIES, severities_to_json
+from incidents.severity import DEFAULT_POLICY_LABEL, SEVERITIES, severities_to_json
 from opsportal.audit.models import AuditEvent
 from opsportal.core.errors import ValidationFailed
 
@@ -118,3 +120,38 @@ def test_admin_add_form_shows_the_field_of_bad_levels(admin_client):
     assert response.status_code == 200
     assert "SEV1.review_due_seconds" in response.content.decode()
     assert not SeverityPolicy.objects.exists()
+
+
+def _old_default_levels() -> dict:
+    """The shipped default before SEV3 reviews had a deadline (databases made then)."""
+    levels = severities_to_json(SEVERITIES)
+    levels["SEV3"]["review_due_seconds"] = None
+    return levels
+
+
+def test_an_existing_database_gets_the_sev3_review_deadline_as_a_new_version(users):
+    SeverityPolicy.objects.create(
+        version=1, label=DEFAULT_POLICY_LABEL, levels=_old_default_levels(), is_current=True
+    )
+    running = incident_open(actor=users["operator1"], title="Dashboard slow", severity="SEV3")
+
+    emit_post_migrate_signal(0, False, "default")  # what `migrate` does at its end
+    emit_post_migrate_signal(0, False, "default")  # and the next migrate: once only
+
+    current = SeverityPolicy.objects.get(is_current=True)
+    assert SeverityPolicy.objects.count() == 2 and current.version == 2
+    assert current.levels["SEV3"]["review_due_seconds"] == 14 * 24 * 3600
+    assert current.levels["SEV3"]["review_required"] is False
+    assert AuditEvent.objects.filter(event_type="severity_policy.published").count() == 1
+    running.refresh_from_db()
+    assert running.sev.review_due_seconds is None  # a running incident keeps its version
+    new = incident_open(actor=users["operator1"], title="Slow again", severity="SEV3")
+    assert new.sev.review_due_seconds == 14 * 24 * 3600
+
+
+def test_an_admins_own_policy_is_left_alone(users):
+    SeverityPolicy.objects.create(
+        version=1, label="Desk policy", levels=_old_default_levels(), is_current=True
+    )
+    assert severity_policy_add_sev3_review_due() is None
+    assert SeverityPolicy.objects.count() == 1

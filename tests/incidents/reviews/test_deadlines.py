@@ -97,3 +97,47 @@ def test_a_done_action_item_is_not_flagged(resolved, users):
         )
     with time_machine.travel(START + timedelta(days=5), tick=False):
         assert reviews_overdue_task.apply().get()["action_items"] == 0
+
+
+def test_a_created_review_tells_its_author_and_commander_its_due_time_once(resolved, users):
+    with time_machine.travel(START, tick=False):
+        incident = resolved("SEV2")
+    review = PostIncidentReview.objects.get(incident=incident)
+    reviews.review_ensure_for_resolved(incident_id=incident.pk)  # run twice: no second
+
+    told = Notification.objects.filter(kind="incident_review.due")
+    assert [n.recipient.username for n in told] == ["commander"]  # author and commander
+    assert told[0].title == (
+        f"Post-incident review of {incident.reference} due 2026-03-09 09:00:00 UTC"
+    )
+    assert told[0].url == f"/incidents/reviews/{review.pk}/"
+
+
+def test_a_review_started_by_its_commander_does_not_tell_them(resolved, users):
+    incident = resolved("SEV3")
+    reviews.review_start(incident_id=incident.pk, actor=users["commander"])
+    assert not Notification.objects.filter(kind="incident_review.due").exists()
+
+
+def test_an_action_item_due_within_24_hours_tells_its_owner_once(resolved, users):
+    with time_machine.travel(START, tick=False):
+        incident = resolved("SEV1")
+        review = PostIncidentReview.objects.get(incident=incident)
+        write(review, users["commander"], action_items=[item(users["operator1"], days=3)])
+    due = START.date() + timedelta(days=3)
+
+    def told():
+        return list(Notification.objects.filter(kind="action_item.due"))
+
+    with time_machine.travel(START + timedelta(days=1, hours=1), tick=False):
+        reviews_overdue_task.apply().get()
+    assert told() == []  # its due date starts more than 24 hours from now
+    with time_machine.travel(START + timedelta(days=2, hours=1), tick=False):
+        reviews_overdue_task.apply().get()
+        reviews_overdue_task.apply().get()  # safe to run twice
+    with time_machine.travel(START + timedelta(days=3, hours=1), tick=False):  # the due day
+        reviews_overdue_task.apply().get()
+    assert [(n.recipient.username, n.title) for n in told()] == [
+        ("operator1", f"Action item due {due:%Y-%m-%d}: Add a pre-trade notional check")
+    ]
+    assert told()[0].url == f"/incidents/{incident.pk}/#review"

@@ -229,6 +229,18 @@ def test_a_sev3_closes_without_a_review(resolved, users):
     assert services.incident_close(incident=incident, actor=users["commander"]).status == "closed"
 
 
+def test_an_offered_sev3_review_is_due_in_two_weeks_and_does_not_block_closing(
+    resolved, users, client_for
+):
+    incident = resolved("SEV3")
+    review = reviews.review_start(incident_id=incident.pk, actor=users["commander"])
+    assert review.required is False
+    assert review.due_at == incident.resolved_at + timedelta(days=14)
+    page = client_for("commander").get(f"/incidents/reviews/{review.pk}/")
+    assert f"{review.due_at:%Y-%m-%d %H:%M} UTC" in page.content.decode()
+    assert services.incident_close(incident=incident, actor=users["commander"]).status == "closed"
+
+
 def test_a_sev3_with_an_offered_review_in_draft_still_closes(resolved, users):
     incident = resolved("SEV3")
     reviews.review_start(incident_id=incident.pk, actor=users["commander"])
