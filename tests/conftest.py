@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from celery.result import allow_join_result
 from django.db import connection
 from django.test import Client
 
@@ -60,6 +61,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"FAILED: {len(_skipped)} test(s) skipped; skips are not allowed in this suite",
             red=True,
         )
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag_reset() -> Iterator[None]:
+    """Celery's "inside a task" flag (`task_join_will_block`) is one global, not one
+    per thread: eager tasks run by concurrent threads (the 50-writer audit test seals
+    on commit in each) can restore each other's value and leave it set, and then a
+    later test's `task.apply().get()` refuses with "Never call result.get() within a
+    task". Every test starts with it cleared, as in a fresh process."""
+    with allow_join_result():
+        yield
 
 
 @pytest.fixture
