@@ -53,7 +53,10 @@ def test_the_auditor_follows_one_incident_and_exports_the_trail(
     now = timezone.now()
     page.get_by_label("From (UTC)").fill((now - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("To (UTC)").fill((now + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_role("button", name="Request export").click()
+    # The request redirects back to this page: let that navigation finish before the
+    # reload (a reload during it finds no page attached).
+    with page.expect_navigation():
+        page.get_by_role("button", name="Request export").click()
     page.reload()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download").first.click()
