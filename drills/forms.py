@@ -12,9 +12,8 @@ from django.db.models import Q, QuerySet
 from drills.models import DrillActionItem, DrillRun
 from drills.selectors import AUTOMATED_PROCEDURES
 from opsportal.controls.models import Environment
-from opsportal.core.text import COMMENT_MAX, NOTE_MAX, PASSWORD_MAX, REASON_MAX
+from opsportal.core.text import NOTE_MAX, REASON_MAX
 from opsportal.library.models import Procedure, ProcedureVersion
-from opsportal.signoffs.services import ROLE_LABELS
 
 User = get_user_model()
 
@@ -192,25 +191,3 @@ class AbortForm(forms.Form):
         label="Yes, abort this drill. This cannot be undone.",
         error_messages={"required": "Tick the box to confirm aborting."},
     )
-
-
-class SignForm(forms.Form):
-    role = forms.ChoiceField(label="Sign as")
-    comment = forms.CharField(
-        max_length=COMMENT_MAX,
-        label="Comment",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    password = forms.CharField(
-        max_length=PASSWORD_MAX,
-        label="Your password (confirms it is you)",
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-    content_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
-
-    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        role = self.fields["role"]
-        assert isinstance(role, forms.ChoiceField)
-        role.choices = [(r, ROLE_LABELS.get(r, r)) for r in roles]

@@ -13,18 +13,17 @@ from django.utils import timezone
 from django.views import View
 
 from drills import selectors
-from drills.forms import SignForm
 from drills.models import DrillRun
 from drills.views._common import SIGN, VIEW, detail_url, run_or_404
 from opsportal.core.hashing import canonical_json
-from opsportal.core.web import PortalPermissionMixin, call_service
+from opsportal.core.web import PortalPermissionMixin
+from opsportal.signoffs.forms import SignForm, sign_from_form
 from opsportal.signoffs.services import (
     ROLE_LABELS,
     required_roles_for,
     signable_content,
     signable_sha256,
     signoff_options_for,
-    signoff_sign,
     signoffs_for,
 )
 
@@ -50,26 +49,14 @@ class DrillRunSignView(PortalPermissionMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         run = run_or_404(request, pk)
         form = SignForm(request.POST, roles=required_roles_for(run))
-        if form.is_valid():
-            data = form.cleaned_data
-            signoff = call_service(
-                request,
-                signoff_sign,
-                form=form,
-                target=run,
-                actor=request.user,
-                role=data["role"],
-                password=data["password"],
-                content_sha256=data["content_sha256"],
-                comment=data["comment"],
+        signoff = sign_from_form(request, form, run)
+        if signoff is not None:
+            run.refresh_from_db()
+            suffix = " The drill is signed off." if run.state == "signed_off" else ""
+            messages.success(
+                request, f"Signed as {ROLE_LABELS.get(signoff.role, signoff.role)}.{suffix}"
             )
-            if signoff is not None:
-                run.refresh_from_db()
-                suffix = " The drill is signed off." if run.state == "signed_off" else ""
-                messages.success(
-                    request, f"Signed as {ROLE_LABELS.get(signoff.role, signoff.role)}.{suffix}"
-                )
-                return HttpResponseRedirect(detail_url(run, "signoffs"))
+            return HttpResponseRedirect(detail_url(run, "signoffs"))
         run = run_or_404(request, pk)
         # Re-render with the hash the user saw, so a stale one stays visible as stale.
         return self._render(run, form, status=400)

@@ -17,8 +17,7 @@ from incidents.reviews.models import (
     ControlObjective,
 )
 from incidents.reviews.services import LINK_MAX, TITLE_MAX, WHY_MAX
-from opsportal.core.text import COMMENT_MAX, NOTE_MAX, PASSWORD_MAX, REASON_MAX, SUMMARY_MAX
-from opsportal.signoffs.services import ROLE_LABELS
+from opsportal.core.text import NOTE_MAX, REASON_MAX, SUMMARY_MAX
 
 MAX_ID = 2_147_483_647
 
@@ -141,28 +140,6 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         label="What should change", max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-class ReviewSignForm(forms.Form):
-    role = forms.ChoiceField(label="Sign as")
-    comment = forms.CharField(
-        max_length=COMMENT_MAX,
-        label="Comment",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    password = forms.CharField(
-        max_length=PASSWORD_MAX,
-        label="Your password (confirms it is you)",
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-    content_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
-
-    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        role = self.fields["role"]
-        assert isinstance(role, forms.ChoiceField)
-        role.choices = [(r, ROLE_LABELS.get(r, r)) for r in roles]
 
 
 class ActionStatusForm(forms.Form):

@@ -27,16 +27,15 @@ from incidents.reviews.forms import (
     FactorFormSet,
     ReasonForm,
     ReviewForm,
-    ReviewSignForm,
     WhyFormSet,
 )
 from incidents.reviews.models import ControlObjective
 from incidents.severity import SEVERITY_CHOICES
 from opsportal.core.web import PortalPermissionMixin, call_service
+from opsportal.signoffs.forms import SignForm, sign_from_form
 from opsportal.signoffs.services import (
     ROLE_LABELS,
     signoff_options_for,
-    signoff_sign,
 )
 
 VIEW = "incidents.view_postincidentreview"
@@ -99,7 +98,7 @@ def _detail_context(request: HttpRequest, review: PostIncidentReview, **extra: A
         "detail": detail,
         "options": options,
         "role_labels": ROLE_LABELS,
-        "sign_form": ReviewSignForm(
+        "sign_form": SignForm(
             roles=options.roles,
             initial={"content_sha256": detail.content_sha256, "role": (options.roles or [""])[0]},
         ),
@@ -343,27 +342,15 @@ class ReviewSignView(PortalPermissionMixin, View):
 
     def post(self, request: HttpRequest, review_id: int) -> HttpResponse:
         review = _review(review_id)
-        form = ReviewSignForm(request.POST, roles=selectors.REVIEW_SIGNOFF_ROLES)
-        if form.is_valid():
-            data = form.cleaned_data
-            signoff = call_service(
-                request,
-                signoff_sign,
-                form=form,
-                target=review,
-                actor=request.user,
-                role=data["role"],
-                password=data["password"],
-                content_sha256=data["content_sha256"],
-                comment=data["comment"],
+        form = SignForm(request.POST, roles=selectors.REVIEW_SIGNOFF_ROLES)
+        signoff = sign_from_form(request, form, review)
+        if signoff is not None:
+            review.refresh_from_db()
+            suffix = " The review is approved." if review.state == "approved" else ""
+            messages.success(
+                request, f"Signed as {ROLE_LABELS.get(signoff.role, signoff.role)}.{suffix}"
             )
-            if signoff is not None:
-                review.refresh_from_db()
-                suffix = " The review is approved." if review.state == "approved" else ""
-                messages.success(
-                    request, f"Signed as {ROLE_LABELS.get(signoff.role, signoff.role)}.{suffix}"
-                )
-                return HttpResponseRedirect(review_url(review, "signoffs"))
+            return HttpResponseRedirect(review_url(review, "signoffs"))
         messages.error(
             request,
             "Not signed: " + " ".join(str(e) for errors in form.errors.values() for e in errors),
