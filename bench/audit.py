@@ -13,8 +13,9 @@ session that sets `opsportal.audit_allow_truncate`, as this script does).
    `--seconds` each, every writer loops `transaction.atomic(): audit_record(...)`:
    - `unchained`: the insert alone (the sealer is not queued);
    - `sealer` (the design kept): the same insert, then after commit `queue_seal`
-     (a Redis `SET NX` on the cache, as in production), with one sealer thread in
-     this process running the Celery task's body when poked, as the worker would;
+     as in production (a Redis `SET NX`; the first commit of a burst queues the seal
+     task with its countdown, AUDIT_SEAL_DELAY_MS), run by a real Celery worker
+     (`celery -A opsportal worker`, started here on the same database and Redis db);
    - `serialised` (the design not kept): the append takes the chain's advisory lock,
      reads the head, hashes and inserts the sealed event, and holds the lock to commit.
    Prints events/s per mode and the ratio to `unchained`; for `sealer`, the largest
@@ -134,13 +135,9 @@ def run_appends(mode: str, writers: int, seconds: float) -> dict:
     stop = threading.Event()
     commit_times: dict[int, float] = {}
     original_queue = services.queue_seal
-    original_delay = tasks.audit_seal_task.delay
-    if mode == "unchained":
+    if mode != "sealer":
+        # unchained: the insert alone; serialised: its appends are sealed already.
         services.queue_seal = lambda: None  # type: ignore[assignment]
-    else:
-        # The writers run the real queue_seal (a Redis SET NX per commit); the sealer
-        # process below plays the Celery worker that the queued task would reach.
-        tasks.audit_seal_task.delay = lambda *a, **k: None  # type: ignore[method-assign]
     counts = [0] * writers
     lags: list[float] = []
 
@@ -198,7 +195,6 @@ def run_appends(mode: str, writers: int, seconds: float) -> dict:
     for h in helpers:
         h.join()
     services.queue_seal = original_queue  # type: ignore[assignment]
-    tasks.audit_seal_task.delay = original_delay  # type: ignore[method-assign]
     total = sum(counts)
     result = {"mode": mode, "writers": writers, "events": total, "rate": total / elapsed}
     if mode != "unchained":
@@ -278,17 +274,28 @@ def scale(events: int, requests: int, parts: set[str]) -> dict:
     return out
 
 
-def sealer_child() -> None:
-    """The Celery worker's part: run the seal task whenever one is pending."""
+def start_worker() -> subprocess.Popen:
+    """A real Celery worker, as production runs it (README: `celery -A opsportal
+    worker`), on this run's database and Redis db; the Redis db is emptied first so
+    no task queued by an earlier run is waiting."""
     from django.core.cache import cache  # noqa: PLC0415
 
-    from opsportal.audit import tasks  # noqa: PLC0415
-
-    while True:
-        if cache.get(tasks.SEAL_PENDING_KEY):
-            tasks.audit_seal_task()  # the task's body: clear the flag, then seal
-        else:
-            time.sleep(0.02)
+    cache.clear()  # FLUSHDB of the bench's own Redis db (the broker and the cache)
+    return subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "opsportal",
+            "worker",
+            "-l",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],  # fmt: skip
+        cwd=ROOT,
+    )
 
 
 def export_child() -> None:
@@ -390,20 +397,19 @@ def main() -> None:
         "run whenever the table is short of --events)",
     )
     parser.add_argument("--export-child", action="store_true")
-    parser.add_argument("--sealer-child", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args()
-    if args.export_child or args.sealer_child:
+    if args.export_child:
         setup(migrate=False)
-        export_child() if args.export_child else sealer_child()
+        export_child()
         return
     ensure_database()
     setup()
     report: dict = {"appends": []}
     if not args.skip_append:
-        # One sealer process for the whole run, started (and warmed up) before any
-        # measurement: it plays the Celery worker; idle unless a seal is pending.
-        sealer = subprocess.Popen([sys.executable, __file__, "--sealer-child"])  # noqa: S603
+        # One worker for the whole run, started (and warmed up) before any
+        # measurement; idle unless a seal is queued.
+        sealer = start_worker()
         time.sleep(15)
         print("appends (events/s):", flush=True)
         for writers in [int(w) for w in args.writers.split(",")]:

@@ -224,6 +224,10 @@ if not AUDIT_SIGNING_KEY:
     AUDIT_SIGNING_KEY = "dev-derived:" + SECRET_KEY
 AUDIT_PREVIOUS_SIGNING_KEYS = env_list("OPSPORTAL_AUDIT_PREVIOUS_SIGNING_KEYS", [])
 AUDIT_RETENTION_DAYS = env_int("OPSPORTAL_AUDIT_RETENTION_DAYS", 7 * 365 + 2)
+# How long the sealer waits after the first commit of a burst before it links the
+# burst into the chain: commits in that window share one seal (docs/audit.md). The
+# issue's bound on commit-to-sealed is 2 s.
+AUDIT_SEAL_DELAY_MS = env_int("OPSPORTAL_AUDIT_SEAL_DELAY_MS", 500)
 
 # --- Security (python manage.py check --deploy --fail-level WARNING passes with
 # DJANGO_DEBUG=0 and the required variables set) ---

@@ -13,6 +13,7 @@ import datetime as dt
 import decimal
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -238,16 +239,47 @@ def _write(
     return event
 
 
+# This process's knowledge of the queued seal: one will start reading no earlier than
+# this (epoch seconds). Commits before it need no call to Redis: that seal sees them.
+_seal_reads_after = 0.0
+# Allowance for the clocks of the process that queued a seal and of the worker.
+SEAL_CLOCK_MARGIN_S = 0.1
+
+
 def queue_seal() -> None:
-    """After a commit: queue the sealer unless a seal is already queued and not yet
-    started (the flag the task clears before it reads). Never fails the caller,
-    whose change has committed: the beat entry seals what a lost queueing missed."""
+    """After a commit: make sure a seal that has not read yet will run.
+
+    The first commit of a burst sets the flag `SEAL_PENDING_KEY` (Redis `SET NX`; its
+    value is the time the seal will start, epoch seconds) and queues the seal task
+    `AUDIT_SEAL_DELAY_MS` from now; every later commit of the burst finds the flag and
+    joins that seal (the task clears the flag before it reads, so a set flag means
+    "queued, not read yet"). A busy portal so seals a few times a second, in batches.
+    The process remembers the start time, and until then skips Redis altogether: the
+    call cost a writer about a fifth of its CPU per commit (docs/BENCHMARKS.md).
+
+    With eager tasks (no broker: the quick start and the tests) the seal runs at once.
+    Never fails the caller, whose change has committed: the beat entry seals what a
+    lost queueing missed."""
+    global _seal_reads_after  # noqa: PLW0603 - a per-process hint, see above
     # Imported here: tasks imports this module (audit_verify_task runs a service).
     from opsportal.audit.tasks import SEAL_PENDING_KEY, audit_seal_task
 
+    now = time.time()
+    if now < _seal_reads_after:
+        return
     try:
-        if cache.add(SEAL_PENDING_KEY, 1, timeout=5):
-            audit_seal_task.delay()
+        if audit_seal_task.app.conf.task_always_eager:
+            if cache.add(SEAL_PENDING_KEY, now, timeout=5):
+                audit_seal_task.apply()
+            return
+        delay = settings.AUDIT_SEAL_DELAY_MS / 1000
+        if cache.add(SEAL_PENDING_KEY, now + delay, timeout=5):
+            audit_seal_task.apply_async(countdown=delay)
+            queued_for = now + delay
+        else:
+            queued_for = cache.get(SEAL_PENDING_KEY) or 0.0
+        if isinstance(queued_for, float):
+            _seal_reads_after = queued_for - SEAL_CLOCK_MARGIN_S
     except Exception:  # the broker or cache is down; the beat backstop seals later
         logger.exception("could not queue the audit sealer")
 
