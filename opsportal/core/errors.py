@@ -70,6 +70,13 @@ class Conflict(DomainError):
     default_code = "conflict"
 
 
+# DRF's codes for a field's first error, as the services name the same faults (a
+# missing or blank value "required", as `reason_given`; too long "too_long", as
+# `text_within`); anything else is "invalid".
+_VALIDATION_CODES = {"required": "required", "blank": "required", "null": "required",
+                     "max_length": "too_long"}  # fmt: skip
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: one JSON error shape for domain and framework errors."""
     # Imported here: rest_framework.views imports the permission classes, which import
@@ -86,7 +93,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         message = messages[0] if isinstance(messages, list) and messages else str(messages)
         response.data = {
             "error": {
-                "code": "invalid",
+                "code": _VALIDATION_CODES.get(getattr(message, "code", None), "invalid"),
                 "message": f"{field}: {message}",
                 "field": field,
                 "fields": exc.detail,

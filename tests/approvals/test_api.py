@@ -81,12 +81,12 @@ def test_api_create_by_the_action_lookup(client_for, policy, target):
 @pytest.mark.parametrize(
     ("body", "status", "code", "field"),
     [
-        # A blank reason and an unknown action break the request schema (reason: a
-        # non-space character; action: one of the registered actions): "invalid".
+        # A blank reason is a missing one ("required", as a missing target_id); an
+        # unknown action breaks the request schema (one of the registered actions).
         (
             {"action": "test_action", "target": "target-user", "reason": " "},
             400,
-            "invalid",
+            "required",
             "reason",
         ),
         ({"action": "nope", "target": "x", "reason": "r"}, 400, "invalid", "action"),

@@ -184,6 +184,16 @@ def test_api_recover_without_reason_is_400(client_for, env, library, fast):
     assert response.json()["error"]["field"] == "reason"
 
 
+def test_api_recover_with_a_blank_reason_is_400_required(client_for, env, library, fast):
+    client = client_for("operator1")
+    post(client, "paper", "trigger")
+
+    response = post(client, "paper", "recover", {"reason": "   "})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "required"
+
+
 def test_api_live_transition_201_then_409_when_preconditions_fail(client_for, env, library):
     client = client_for("operator1")
 
@@ -230,3 +240,16 @@ def test_api_rollback_when_live_is_201(client_for, env, make_live):
 
     assert response.status_code == 201
     assert response.json()["environment"]["mode"] == "DRY_RUN"
+
+
+def test_api_recover_with_an_overlong_reason_is_400_too_long(client_for, env, library, fast):
+    client = client_for("operator1")
+    post(client, "paper", "trigger")
+
+    response = post(client, "paper", "recover", {"reason": "x" * 4001})
+
+    assert response.status_code == 400
+    assert (response.json()["error"]["code"], response.json()["error"]["field"]) == (
+        "too_long",
+        "reason",
+    )

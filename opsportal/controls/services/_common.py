@@ -21,10 +21,11 @@ def locked(environment: Environment) -> Environment:
 
 
 def require_text(value: str, field: str, what: str) -> str:
-    """`value` stripped; ValidationFailed naming `field` when it is empty."""
+    """`value` stripped; ValidationFailed (code "required") naming `field` when it is
+    empty."""
     text = (value or "").strip()
     if not text:
-        raise ValidationFailed(f"{what} is required.", field=field)
+        raise ValidationFailed(f"{what} is required.", code="required", field=field)
     return text
 
 
