@@ -93,7 +93,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         message = messages[0] if isinstance(messages, list) and messages else str(messages)
         response.data = {
             "error": {
-                "code": _VALIDATION_CODES.get(getattr(message, "code", None), "invalid"),
+                "code": _VALIDATION_CODES.get(str(getattr(message, "code", "")), "invalid"),
                 "message": f"{field}: {message}",
                 "field": field,
                 "fields": exc.detail,
