@@ -45,6 +45,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.worker import celery_worker  # noqa: E402 - after the path is set
+
 DB_NAME = os.environ.get("AUDIT_BENCH_DB", "opsportal_audit_bench")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsportal.settings")
@@ -281,21 +283,7 @@ def start_worker() -> subprocess.Popen:
     from django.core.cache import cache  # noqa: PLC0415
 
     cache.clear()  # FLUSHDB of the bench's own Redis db (the broker and the cache)
-    return subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "opsportal",
-            "worker",
-            "-l",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],  # fmt: skip
-        cwd=ROOT,
-    )
+    return celery_worker()
 
 
 def export_child() -> None:

@@ -18,13 +18,13 @@ import argparse
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.worker import celery_worker  # noqa: E402 - after the path is set
 
 
 def free_port() -> int:
@@ -74,24 +74,7 @@ def main() -> None:
 
     smtp = Controller(Handler(), hostname="127.0.0.1", port=port)
     smtp.start()
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "opsportal",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            "bench-notify@%h",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
+    worker = celery_worker("--pool=solo", "-n", "bench-notify@%h")
     try:
         deadline = time.monotonic() + 60
         while not app.control.ping(timeout=0.5):
