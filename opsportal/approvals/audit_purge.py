@@ -7,12 +7,15 @@ because approvals is the lowest layer that registers actions; audit sits below."
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
+
+from django.conf import settings
 
 from opsportal.approvals.models import ApprovalRequest
 from opsportal.approvals.registry import ActionSpec, PreconditionResult, register_action
 from opsportal.approvals.services import approval_request_create
-from opsportal.audit.models import AuditCheckpoint
+from opsportal.audit.models import AuditCheckpoint, AuditEvent, AuditPurge
 from opsportal.audit.services import (
     audit_purge_in_transaction,
     purge_anchor,
@@ -79,6 +82,48 @@ def audit_purge_request(
         reason=reason,
         payload={"cutoff": cutoff.isoformat(), "through_seq": anchor.last_seq},
         actor=actor,
+    )
+
+
+# The purge page counts the events past retention up to this many ("more than …").
+PURGE_COUNT_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class PurgeStatus:
+    """What the purge page shows: the retention (days) and its cutoff (UTC), the
+    events older than the cutoff (counted up to PURGE_COUNT_LIMIT; `count_capped`
+    when there are more), the oldest event's time, the checkpoint a purge would keep
+    (None: nothing may be purged yet), the open purge requests and the last purge."""
+
+    retention_days: int
+    cutoff: dt.datetime
+    past_retention: int
+    count_capped: bool
+    oldest_at: dt.datetime | None
+    anchor: AuditCheckpoint | None
+    open_requests: list[ApprovalRequest]
+    last_purge: AuditPurge | None
+
+
+def audit_purge_status() -> PurgeStatus:
+    """The page's facts, in a fixed number of queries whatever the size of the trail."""
+    cutoff = retention_cutoff()
+    past = AuditEvent.objects.filter(occurred_at__lt=cutoff)[: PURGE_COUNT_LIMIT + 1].count()
+    oldest = AuditEvent.objects.order_by("occurred_at").values_list("occurred_at", flat=True)
+    return PurgeStatus(
+        retention_days=settings.AUDIT_RETENTION_DAYS,
+        cutoff=cutoff,
+        past_retention=min(past, PURGE_COUNT_LIMIT),
+        count_capped=past > PURGE_COUNT_LIMIT,
+        oldest_at=oldest.first(),
+        anchor=purge_anchor(cutoff),
+        open_requests=list(
+            ApprovalRequest.objects.filter(
+                action=ACTION, status__in=ApprovalRequest.OPEN_STATUSES
+            ).select_related("requester")
+        ),
+        last_purge=AuditPurge.objects.select_related("anchor").first(),
     )
 
 

@@ -50,3 +50,26 @@ class CancelForm(forms.Form):
         label="Reason for cancelling",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class AuditPurgeRequestForm(forms.Form):
+    """Asking for a purge of the audit trail past its retention (`audit_purge`)."""
+
+    cutoff = forms.DateField(
+        label="Purge events older than (UTC date, optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Empty: the retention limit. A later date is refused.",
+    )
+    reason = forms.CharField(
+        max_length=REASON_MAX,
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label=(
+            "I understand: once two approvers approve, these events are deleted for good; "
+            "the checkpoint that closes the range is kept so the rest of the chain verifies."
+        ),
+        error_messages={"required": "Tick the box to confirm the purge is meant."},
+    )

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/approve", views.ApproveView.as_view(), name="approve"),
     path("<int:pk>/reject", views.RejectView.as_view(), name="reject"),
     path("<int:pk>/cancel", views.CancelView.as_view(), name="cancel"),
+    path("audit-purge/", views.AuditPurgeRequestView.as_view(), name="audit_purge"),
 ]

@@ -5,6 +5,7 @@ message on the form."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -15,8 +16,14 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from opsportal.approvals import services
+from opsportal.approvals.audit_purge import audit_purge_request, audit_purge_status
 from opsportal.approvals.filters import ApprovalRequestFilter
-from opsportal.approvals.forms import ApproveForm, CancelForm, RejectForm
+from opsportal.approvals.forms import (
+    ApproveForm,
+    AuditPurgeRequestForm,
+    CancelForm,
+    RejectForm,
+)
 from opsportal.approvals.models import ApprovalRequest
 from opsportal.approvals.registry import get_action
 from opsportal.approvals.selectors import (
@@ -226,3 +233,43 @@ class CancelView(PortalPermissionMixin, View):
             )
         messages.success(request, "Cancelled.")
         return redirect("approvals:detail", pk=approval.pk)
+
+
+class AuditPurgeRequestView(PortalPermissionMixin, View):
+    """The audit trail's retention, what a purge would delete and keep, open purge
+    requests, and the form that asks for one (a four-eyes `audit_purge` request: two
+    approvers besides the requester decide on the request's page)."""
+
+    permission_required = "audit.purge_auditevent"
+    template_name = "approvals/audit_purge.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._page(request, AuditPurgeRequestForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = AuditPurgeRequestForm(request.POST)
+        created = None
+        if form.is_valid():
+            day = form.cleaned_data["cutoff"]
+            created = call_service(
+                request,
+                audit_purge_request,
+                form=form,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                cutoff=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) if day else None,
+            )
+        if created is None:
+            return self._page(request, form, status=400)
+        messages.success(request, "Purge requested: two approvers besides you must approve it.")
+        return redirect("approvals:detail", pk=created.pk)
+
+    def _page(
+        self, request: HttpRequest, form: AuditPurgeRequestForm, status: int = 200
+    ) -> HttpResponse:
+        return render(
+            request,
+            self.template_name,
+            {"form": form, "status": audit_purge_status()},
+            status=status,
+        )
