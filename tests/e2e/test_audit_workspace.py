@@ -39,8 +39,11 @@ def test_the_auditor_follows_one_incident_and_exports_the_trail(
     verification = page.locator("#last-verification").inner_text()
     page.get_by_label("Object type").fill("incidents.incident")
     page.get_by_label("Object id").fill(str(incident.pk))
-    page.get_by_role("button", name="Filter").click()
+    # count() does not wait: let the filtered page load first.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Filter").click()
     rows = page.locator("tbody tr")
+    rows.first.wait_for()
     row_count = rows.count()
     page.screenshot(path=str(ARTIFACTS / f"audit-list-{width}.png"), full_page=True)
     rows.first.get_by_role("link").first.click()
