@@ -107,11 +107,12 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy (a DISTINCT over every row), filters from registries, exact-match
     search served by indexes, no full-result count (docs/audit.md).
 
-    A page is 50 rows of 7 cells, so the list's time is mostly Django rendering cells:
-    the link to each event is built once per request (`get_list_display`), not per row
-    (the admin's own link column reverses the URL and, when a filter is active, resolves
-    it again for every row to carry the filters), and the time and seq are plain strings
-    rather than the admin's localised formats."""
+    Most of a page's time is Django rendering cells (~12 µs each), so: 25 rows a page
+    (filters and search find an event; `/audit/` pages 50 at a time by keyset), the link
+    to each event built once per request (`get_list_display`) rather than per row (the
+    admin's own link column reverses the URL and, when a filter is active, resolves it
+    again for every row to carry the filters), and the time and seq as plain strings
+    rather than the admin's localised formats. docs/BENCHMARKS.md "Audit chain"."""
 
     list_display = AUDIT_LIST_COLUMNS  # "event" is replaced per request, see below
     list_display_links = None  # the "event" column is the link
@@ -124,7 +125,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-id",)
     show_full_result_count = False
     paginator = CappedCountPaginator
-    list_per_page = 50
+    list_per_page = 25
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
     @admin.display(description="event", ordering="id")

@@ -123,7 +123,7 @@ def test_the_admin_list_runs_as_many_queries_for_60_events_as_for_3(
     with django_assert_max_num_queries(len(few)):
         response = client.get(url)
 
-    assert len(response.context["cl"].result_list) == 50
+    assert len(response.context["cl"].result_list) == 25
 
 
 @pytest.fixture
