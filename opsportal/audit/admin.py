@@ -175,7 +175,9 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return None
 
     def get_sortable_by(self, request: HttpRequest) -> Any:
-        return self.get_list_display(request)
+        """Sorting only by what an index serves (id, seq, time): sorting a million
+        events by type, actor, object or source took 0.5-1.1 s; filter by them instead."""
+        return self.get_list_display(request)[:3]
 
     def get_search_results(
         self, request: HttpRequest, queryset: Any, search_term: str

@@ -151,6 +151,16 @@ def test_the_admin_list_counts_no_more_than_its_cap_and_filters_from_the_registr
     assert ("auth.login", "auth.login") in list(filters["event type"].lookup_choices)
 
 
+def test_the_admin_list_sorts_only_by_event_seq_and_time(client, staff_auditor, users):
+    audit_record_standalone(actor=users["operator1"], event_type="auth.step_up_failed")
+    client.force_login(staff_auditor)
+
+    changelist = client.get("/admin/audit/auditevent/").context["cl"]
+
+    sortable = [h["text"] for h in result_headers(changelist) if h["sortable"]]
+    assert sortable == ["event", "seq", "when (UTC)"]
+
+
 def test_the_admin_list_never_counts_events_per_filter_choice(client, staff_auditor, users):
     audit_record_standalone(actor=users["operator1"], event_type="auth.step_up_failed")
     client.force_login(staff_auditor)
