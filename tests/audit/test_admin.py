@@ -1,7 +1,12 @@
 import pytest
+from django.contrib.admin.templatetags.admin_list import result_headers, results
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django_celery_beat.models import IntervalSchedule
 
+from opsportal.audit import chain
 from opsportal.audit.models import AuditEvent
 from opsportal.audit.services import audit_record_standalone
 from tests.controls.factories import EnvironmentFactory
@@ -45,6 +50,82 @@ def test_nobody_adds_changes_or_deletes_audit_events_in_the_admin(client, users)
     assert AuditEvent.objects.get(pk=event.pk).event_type == "auth.login"
 
 
+def test_the_admin_list_shows_each_events_link_seq_time_type_actor_object_and_source(
+    client, staff_auditor, users
+):
+    sealed = audit_record_standalone(
+        actor=users["admin"], event_type="user.changed", obj=users["operator1"]
+    )
+    chain.audit_seal()
+    unsealed = audit_record_standalone(actor=users["admin"], event_type="user.changed")
+    client.force_login(staff_auditor)
+
+    changelist = client.get("/admin/audit/auditevent/?event_type=user.changed").context["cl"]
+
+    sealed.refresh_from_db()
+    change = reverse("admin:audit_auditevent_change", args=[unsealed.pk])
+    assert [h["text"] for h in result_headers(changelist)] == [
+        "event", "seq", "when (UTC)", "event type", "actor username", "object repr", "source",
+    ]  # fmt: skip
+    assert [list(row) for row in results(changelist)] == [
+        [
+            f'<td class="field-event"><a href="{change}?_changelist_filters=event_type%3D'
+            f'user.changed">{unsealed.pk}</a></td>',
+            '<td class="field-chain_seq">unsealed</td>',
+            f'<td class="field-occurred">{unsealed.occurred_at:%Y-%m-%d %H:%M:%S}</td>',
+            '<td class="field-event_type">user.changed</td>',
+            '<td class="field-actor_username">admin</td>',
+            '<td class="field-object_repr">-</td>',
+            '<td class="field-source">system</td>',
+        ],
+        [
+            f'<td class="field-event"><a href="'
+            f"{reverse('admin:audit_auditevent_change', args=[sealed.pk])}"
+            f'?_changelist_filters=event_type%3Duser.changed">{sealed.pk}</a></td>',
+            f'<td class="field-chain_seq">{sealed.seq}</td>',
+            f'<td class="field-occurred">{sealed.occurred_at:%Y-%m-%d %H:%M:%S}</td>',
+            '<td class="field-event_type">user.changed</td>',
+            '<td class="field-actor_username">admin</td>',
+            f'<td class="field-object_repr">{sealed.object_repr}</td>',
+            '<td class="field-source">system</td>',
+        ],
+    ]
+
+
+def test_an_event_opened_from_the_filtered_admin_list_leads_back_to_that_list(
+    client, staff_auditor, users
+):
+    event = audit_record_standalone(actor=users["operator1"], event_type="auth.step_up_failed")
+    client.force_login(staff_auditor)
+    listing = client.get("/admin/audit/auditevent/?q=operator1")
+    link = listing.context["cl"].list_display[0](event)
+    href = link.split('href="')[1].split('"')[0]
+
+    detail = client.get(href)
+
+    assert detail.status_code == 200
+    assert b'href="/admin/audit/auditevent/?q=operator1"' in detail.content
+
+
+def test_the_admin_list_runs_as_many_queries_for_60_events_as_for_3(
+    client, staff_auditor, users, django_assert_max_num_queries
+):
+    url = "/admin/audit/auditevent/?event_type=auth.step_up_failed"
+    for _ in range(3):
+        audit_record_standalone(actor=users["operator1"], event_type="auth.step_up_failed")
+    client.force_login(staff_auditor)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _ in range(57):
+        audit_record_standalone(actor=users["operator2"], event_type="auth.step_up_failed")
+
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(url)
+
+    assert len(response.context["cl"].result_list) == 25
+
+
 @pytest.fixture
 def superadmin(users):
     admin = users["admin"]
@@ -68,6 +149,28 @@ def test_the_admin_list_counts_no_more_than_its_cap_and_filters_from_the_registr
     assert changelist.show_full_result_count is False
     filters = {f.title: f for f in changelist.filter_specs}
     assert ("auth.login", "auth.login") in list(filters["event type"].lookup_choices)
+
+
+def test_the_admin_list_sorts_only_by_event_seq_and_time(client, staff_auditor, users):
+    audit_record_standalone(actor=users["operator1"], event_type="auth.step_up_failed")
+    client.force_login(staff_auditor)
+
+    changelist = client.get("/admin/audit/auditevent/").context["cl"]
+
+    sortable = [h["text"] for h in result_headers(changelist) if h["sortable"]]
+    assert sortable == ["event", "seq", "when (UTC)"]
+
+
+def test_the_admin_list_never_counts_events_per_filter_choice(client, staff_auditor, users):
+    audit_record_standalone(actor=users["operator1"], event_type="auth.step_up_failed")
+    client.force_login(staff_auditor)
+
+    response = client.get("/admin/audit/auditevent/?_facets=True")
+
+    filters = {f.title: f for f in response.context["cl"].filter_specs}
+    choices = [c["display"] for c in filters["event type"].choices(response.context["cl"])]
+    assert "auth.step_up_failed" in choices
+    assert b"Show counts" not in response.content
 
 
 def test_admin_search_is_an_exact_match_on_ids(client, staff_auditor, users):
