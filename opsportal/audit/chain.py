@@ -22,7 +22,6 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import multiprocessing
@@ -459,24 +458,13 @@ def _pg_string(column: str) -> str:
     return f"coalesce(to_json({column})::text, 'null')"
 
 
-# abbrev(inet) is inet's own output, which is what str() of psycopg's ipaddress value
-# gives, except for IPv6 addresses PostgreSQL writes with an embedded IPv4 part
-# (::ffff:1.2.3.4), which Python 3.11 writes in hex: for those `ip_raw` carries the
-# address and Python writes it (`_ip_json`).
-_PG_IP_PYTHON = "family(ip) = 6 AND strpos(abbrev(ip), '.') > 0"
-
-# The canonical text of an event (the key order of `canonical_event`) in pieces around
-# the three JSON columns, the scalar pieces written by PostgreSQL: the verifier then
-# fetches 11 columns instead of 17 and converts nothing but the JSON in Python.
 PG_CANONICAL_COLUMNS = (
     "seq::bigint, prev_hash::text, hash::text, "
     "'{\"actor_id\":' || coalesce(actor_id::text, 'null') || ',\"actor_username\":' || "
     f"{_pg_string('actor_username')} || ',\"after\":', "
     "after::text, before::text, "
-    f"',\"event_type\":' || {_pg_string('event_type')} || ',\"ip\":', "
-    f"CASE WHEN ip IS NULL THEN 'null' WHEN {_PG_IP_PYTHON} THEN NULL "
-    "ELSE to_json(abbrev(ip))::text END, "
-    f"CASE WHEN {_PG_IP_PYTHON} THEN abbrev(ip) END, "
+    f"',\"event_type\":' || {_pg_string('event_type')} || ',\"ip\":' || "
+    f"{_pg_string('ip')} || ',\"metadata\":', "
     "metadata::text, "
     f"',\"object_id\":' || {_pg_string('object_id')} || ',\"object_repr\":' || "
     f"{_pg_string('object_repr')} || ',\"object_type\":' || {_pg_string('object_type')} || "
@@ -485,18 +473,12 @@ PG_CANONICAL_COLUMNS = (
     f"{_pg_string('request_id')} || ',\"seq\":' || seq::text || ',\"source\":' || "
     f"{_pg_string('source')} || '}}'"
 )
-_PG_CANONICAL_TYPES = ["int8"] + ["text"] * 10
-
-
-def _ip_json(text: str) -> str:
-    # What psycopg's inet loader and str() make of inet's output.
-    value = ipaddress.ip_interface(text) if "/" in text else ipaddress.ip_address(text)
-    return encode_basestring(str(value))
+_PG_CANONICAL_TYPES = ["int8"] + ["text"] * 8
 
 
 def pg_canonical_text(row: tuple[Any, ...]) -> str:
     """`canonical_event` of a row of PG_CANONICAL_COLUMNS (the same text)."""
-    _, _, _, head, after, before, middle, ip, ip_raw, metadata, tail = row
+    _, _, _, head, after, before, middle, metadata, tail = row
     return "".join(
         (
             head,
@@ -504,8 +486,6 @@ def pg_canonical_text(row: tuple[Any, ...]) -> str:
             ',"before":',
             "null" if before is None else _canonical_json_text(before),
             middle,
-            _ip_json(ip_raw) if ip is None else ip,
-            ',"metadata":',
             "null" if metadata is None else _canonical_json_text(metadata),
             tail,
         )
@@ -525,25 +505,20 @@ def _pg_hashed_rows(raw: Any, lo: int, limit: int | None) -> Iterator[tuple[str 
     canonical_json_text = _canonical_json_text
     with raw.cursor() as cursor, cursor.copy(sql) as copy:
         copy.set_types(_PG_CANONICAL_TYPES)
-        for row in copy.rows():
-            seq, prev, stored, head, after, before, middle, ip, ip_raw, metadata, tail = row
-            if ip is None or metadata is None:
-                text = pg_canonical_text(row) + prev
-            else:  # the usual row, inlined (a call per event is measurable here)
-                text = "".join(
-                    (
-                        head,
-                        "null" if after is None else canonical_json_text(after),
-                        ',"before":',
-                        "null" if before is None else canonical_json_text(before),
-                        middle,
-                        ip,
-                        ',"metadata":',
-                        canonical_json_text(metadata),
-                        tail,
-                        prev,
-                    )
+        for seq, prev, stored, head, after, before, middle, metadata, tail in copy.rows():
+            # pg_canonical_text inlined: a call per event is measurable here.
+            text = "".join(
+                (
+                    head,
+                    "null" if after is None else canonical_json_text(after),
+                    ',"before":',
+                    "null" if before is None else canonical_json_text(before),
+                    middle,
+                    "null" if metadata is None else canonical_json_text(metadata),
+                    tail,
+                    prev,
                 )
+            )
             yield seq, prev, stored, sha256(text.encode()).hexdigest()
 
 
