@@ -18,6 +18,7 @@ copy of each is appended to `checkpoint_file()` under MEDIA_ROOT.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -26,12 +27,15 @@ import json
 import logging
 import multiprocessing
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -473,7 +477,6 @@ PG_CANONICAL_COLUMNS = (
     f"{_pg_string('request_id')} || ',\"seq\":' || seq::text || ',\"source\":' || "
     f"{_pg_string('source')} || '}}'"
 )
-_PG_CANONICAL_TYPES = ["int8"] + ["text"] * 8
 
 
 def pg_canonical_text(row: tuple[Any, ...]) -> str:
@@ -492,20 +495,68 @@ def pg_canonical_text(row: tuple[Any, ...]) -> str:
     )
 
 
-def _pg_hashed_rows(raw: Any, lo: int, limit: int | None) -> Iterator[tuple[str | int, ...]]:
-    """Rows from seq `lo` on (at most `limit`), streamed by COPY in binary: PostgreSQL
-    sends while Python hashes, with nothing but the socket's buffers in between."""
-    sql = (
-        f"COPY (SELECT {PG_CANONICAL_COLUMNS} FROM audit_auditevent "  # noqa: S608 - constant columns, int bounds
-        f"WHERE seq >= {int(lo)} ORDER BY seq"
-        + (f" LIMIT {int(limit)}" if limit is not None else "")
-        + ") TO STDOUT (FORMAT BINARY)"
-    )
+PG_BATCH_SIZE = 5000
+
+
+def pg_batches(
+    raw: Any, columns: str, lo: int, hi: int | None = None, limit: int | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows of `columns` (seq first, as bigint) for seq lo..hi (or on, at most `limit`)
+    in seq order, in keyset batches of PG_BATCH_SIZE over the psycopg connection `raw`,
+    results in binary. A thread fetches the next batch while the caller works on this
+    one: libpq lets go of the GIL while it waits for PostgreSQL. At most three batches
+    are held at once (constant memory). Raises what the query raises."""
+    batches: queue.Queue[list[tuple[Any, ...]] | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        after, left = lo - 1, limit
+        try:
+            # A server-side-binding cursor: Django's default (ClientCursor) has no binary.
+            with psycopg.Cursor(raw) as cursor:
+                while not stop.is_set() and (left is None or left > 0):
+                    size = PG_BATCH_SIZE if left is None else min(left, PG_BATCH_SIZE)
+                    cursor.execute(
+                        f"SELECT {columns} FROM audit_auditevent WHERE seq > %s"  # noqa: S608 - constant columns
+                        + (" AND seq <= %s" if hi is not None else "")
+                        + " ORDER BY seq LIMIT %s",
+                        [after, hi, size] if hi is not None else [after, size],
+                        binary=True,
+                    )
+                    rows = cursor.fetchall()
+                    if rows:
+                        batches.put(rows)
+                    if len(rows) < size:
+                        break
+                    after = rows[-1][0]
+                    if left is not None:
+                        left -= len(rows)
+            batches.put(None)
+        except BaseException as exc:  # raised again in the caller's thread
+            batches.put(exc)
+
+    thread = threading.Thread(target=fetch, name="audit-batches", daemon=True)
+    thread.start()
+    try:
+        while (batch := batches.get()) is not None:
+            if isinstance(batch, BaseException):
+                raise batch
+            yield batch
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a put, then let the thread end
+            with contextlib.suppress(queue.Empty):
+                batches.get(timeout=0.1)
+        thread.join()
+
+
+def _pg_hashed_rows(raw: Any, lo: int, limit: int | None) -> Iterator[tuple[Any, ...]]:
+    """Rows from seq `lo` on (at most `limit`), with the scalar canonical text written
+    by PostgreSQL."""
     sha256 = hashlib.sha256
     canonical_json_text = _canonical_json_text
-    with raw.cursor() as cursor, cursor.copy(sql) as copy:
-        copy.set_types(_PG_CANONICAL_TYPES)
-        for seq, prev, stored, head, after, before, middle, metadata, tail in copy.rows():
+    for batch in pg_batches(raw, PG_CANONICAL_COLUMNS, lo, limit=limit):
+        for seq, prev, stored, head, after, before, middle, metadata, tail in batch:
             # pg_canonical_text inlined: a call per event is measurable here.
             text = "".join(
                 (

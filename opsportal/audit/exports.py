@@ -195,16 +195,18 @@ def _event_rows(first: int, last: int) -> Iterator[tuple[Any, ...]]:
 def _csv_field_sql(column: str) -> str:
     # What the csv module writes for a str or None (QUOTE_MINIMAL): empty for NULL,
     # quoted with quotes doubled when the field holds a comma, a quote or a line break.
+    # strpos, not a regular expression: a quarter of the database's time per field.
     return (
-        f"CASE WHEN {column} ~ '[,\"\\r\\n]' THEN '\"' || replace({column}, '\"', '\"\"') "
-        f"|| '\"' ELSE coalesce({column}, '') END"
+        f"CASE WHEN strpos({column}, ',') + strpos({column}, '\"') + "
+        f"strpos({column}, E'\\n') + strpos({column}, E'\\r') > 0 "
+        f"THEN '\"' || replace({column}, '\"', '\"\"') || '\"' ELSE coalesce({column}, '') END"
     )
 
 
 # An audit_events.csv line on PostgreSQL, written by the database around the three
 # JSON columns (canonicalised in Python): columns in AUDIT_EVENT_COLUMNS order.
 PG_EVENT_CSV_COLUMNS = (
-    "seq::text || ',' || "
+    "seq::bigint, seq::text || ',' || "
     + " || ',' || ".join(
         [
             _csv_field_sql("prev_hash"),
@@ -235,10 +237,11 @@ def _csv_json(text: str | None) -> str:
 
 
 def _write_pg_event_csv(zf: zipfile.ZipFile, first: int, last: int) -> dict[str, Any]:
-    """audit_events.csv for seq first..last on PostgreSQL: COPY streams the lines'
-    scalar parts as PostgreSQL wrote them, Python adds the JSON columns, and a thread
-    hashes, deflates and writes blocks meanwhile (zlib and hashlib let go of the GIL
-    on large blocks, so that work runs on the other CPU). Memory: a few blocks."""
+    """audit_events.csv for seq first..last on PostgreSQL: keyset batches
+    (`chain.pg_batches`) bring the lines' scalar parts as PostgreSQL wrote them, Python
+    adds the JSON columns, and a thread hashes, deflates and writes each batch's block
+    meanwhile (zlib and hashlib let go of the GIL on large blocks, so that work runs on
+    the other CPU). Memory: a few batches. The bytes are those `_write_csv` writes."""
     sha = hashlib.sha256()
     blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
     failed: list[BaseException] = []
@@ -259,29 +262,21 @@ def _write_pg_event_csv(zf: zipfile.ZipFile, first: int, last: int) -> dict[str,
         writer.start()
         try:
             blocks.put((",".join(AUDIT_EVENT_COLUMNS) + "\n").encode())
-            sql = (
-                f"COPY (SELECT {PG_EVENT_CSV_COLUMNS} FROM audit_auditevent "  # noqa: S608 - constant columns, int bounds
-                f"WHERE seq >= {int(first)} AND seq <= {int(last)} ORDER BY seq) "
-                "TO STDOUT (FORMAT BINARY)"
-            )
             lines: list[str] = []
             field = _csv_json
-            with connection.cursor() as cursor, cursor.copy(sql) as copy:
-                copy.set_types(["text"] * 5)
-                for head, before, after, metadata, tail in copy.rows():
+            connection.ensure_connection()
+            for batch in chain.pg_batches(
+                connection.connection, PG_EVENT_CSV_COLUMNS, first, hi=last
+            ):
+                for _, head, before, after, meta, tail in batch:
                     lines.append(
-                        "".join(
-                            (head, field(before), ",", field(after), ",", field(metadata), tail)
-                        )
+                        "".join((head, field(before), ",", field(after), ",", field(meta), tail))
                     )
-                    if len(lines) == 2000:
-                        count += len(lines)
-                        blocks.put("".join(lines).encode())
-                        lines.clear()
-                        if failed:
-                            break
-            count += len(lines)
-            blocks.put("".join(lines).encode())
+                count += len(lines)
+                blocks.put("".join(lines).encode())
+                lines.clear()
+                if failed:
+                    break
         finally:
             blocks.put(None)
             writer.join()
