@@ -550,6 +550,59 @@ def pg_batches(
         thread.join()
 
 
+def pg_blocks(
+    raws: list[Any], columns: str, lo: int, hi: int, block: int = PG_BATCH_SIZE
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows of `columns` for seq lo..hi in seq order, as lists (one per `block` seqs),
+    fetched over the psycopg connections `raws` at once: connection i fetches blocks
+    i, i + n, ... in a thread of its own, one block ahead of the caller, so n database
+    backends do the work (in binary results). Holds at most 2n blocks. Raises what a
+    query raises."""
+    n = len(raws)
+    queues: list[queue.Queue[list[tuple[Any, ...]] | BaseException]] = [
+        queue.Queue(maxsize=1) for _ in raws
+    ]
+    stop = threading.Event()
+    starts = list(range(lo, hi + 1, block))
+
+    def fetch(i: int) -> None:
+        try:
+            # A server-side-binding cursor: Django's default (ClientCursor) has no binary.
+            with psycopg.Cursor(raws[i]) as cursor:
+                for first in starts[i::n]:
+                    if stop.is_set():
+                        return
+                    cursor.execute(
+                        f"SELECT {columns} FROM audit_auditevent "  # noqa: S608 - constant columns
+                        "WHERE seq >= %s AND seq <= %s ORDER BY seq",
+                        [first, min(first + block - 1, hi)],
+                        binary=True,
+                    )
+                    queues[i].put(cursor.fetchall())
+        except BaseException as exc:  # raised again in the caller's thread
+            queues[i].put(exc)
+
+    threads = [
+        threading.Thread(target=fetch, args=(i,), name=f"audit-blocks-{i}", daemon=True)
+        for i in range(n)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for k in range(len(starts)):
+            rows = queues[k % n].get()
+            if isinstance(rows, BaseException):
+                raise rows
+            yield rows
+    finally:
+        stop.set()
+        for i, thread in enumerate(threads):
+            while thread.is_alive():  # unblock a put, then let the thread end
+                with contextlib.suppress(queue.Empty):
+                    queues[i].get(timeout=0.1)
+            thread.join()
+
+
 def _pg_hashed_rows(raw: Any, lo: int, limit: int | None) -> Iterator[tuple[Any, ...]]:
     """Rows from seq `lo` on (at most `limit`), with the scalar canonical text written
     by PostgreSQL."""
