@@ -28,6 +28,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -90,6 +92,29 @@ def _canonical_json_text(text: str) -> str:
     """The canonical text of stored JSON text (PostgreSQL hands jsonb over as text).
     Cached: the same before/after/metadata values recur across events, and the
     function is pure."""
+    return canonical_json(json.loads(text))
+
+
+# Where orjson's canonical text could differ from the stdlib's, in PostgreSQL's jsonb
+# output: a number with a fraction (the two write some floats differently: 1e-05 and
+# 0.00001) or an integer of 19 digits or more (orjson reads it as a float). In that
+# output a number follows "[", ": " or ", ", or starts the text; strings that merely
+# look like one only send the text to the stdlib too.
+_ORJSON_UNSAFE = re.compile(r"(?:^|[\[ ])-?\d+\.|\d{19}")
+_SORT_KEYS = orjson.OPT_SORT_KEYS
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_jsonb_text(text: str) -> str:
+    """`_canonical_json_text` of PostgreSQL's jsonb output text (only that: the guard
+    relies on its layout), through orjson where that gives the same text (no fraction,
+    no integer past 18 digits; orjson escapes and sorts keys as the stdlib does with
+    ensure_ascii=False), else the stdlib. Cached as `_canonical_json_text`."""
+    if _ORJSON_UNSAFE.search(text) is None:
+        try:
+            return orjson.dumps(orjson.loads(text), option=_SORT_KEYS).decode()
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            pass  # e.g. nested deeper than orjson goes: the stdlib decides
     return canonical_json(json.loads(text))
 
 
@@ -485,11 +510,11 @@ def pg_canonical_text(row: tuple[Any, ...]) -> str:
     return "".join(
         (
             head,
-            "null" if after is None else _canonical_json_text(after),
+            "null" if after is None else _canonical_jsonb_text(after),
             ',"before":',
-            "null" if before is None else _canonical_json_text(before),
+            "null" if before is None else _canonical_jsonb_text(before),
             middle,
-            "null" if metadata is None else _canonical_json_text(metadata),
+            "null" if metadata is None else _canonical_jsonb_text(metadata),
             tail,
         )
     )
@@ -607,7 +632,7 @@ def _pg_hashed_rows(raw: Any, lo: int, limit: int | None) -> Iterator[tuple[Any,
     """Rows from seq `lo` on (at most `limit`), with the scalar canonical text written
     by PostgreSQL."""
     sha256 = hashlib.sha256
-    canonical_json_text = _canonical_json_text
+    canonical_json_text = _canonical_jsonb_text
     for batch in pg_batches(raw, PG_CANONICAL_COLUMNS, lo, limit=limit):
         for seq, prev, stored, head, after, before, middle, metadata, tail in batch:
             # pg_canonical_text inlined: a call per event is measurable here.

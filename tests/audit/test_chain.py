@@ -3,6 +3,7 @@ superuser (triggers disabled) detected at the right sequence number."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -10,10 +11,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from opsportal.audit import chain
 from opsportal.audit.models import AuditEvent, AuditVerification
 from opsportal.audit.services import audit_record
+from opsportal.core.hashing import canonical_json
 
 GENESIS_HASH = chain.GENESIS
 
@@ -380,3 +385,40 @@ def test_the_canonical_text_postgresql_writes_is_the_python_text(users, ip):
     for sql_row in sql_rows:
         assert chain.pg_canonical_text(sql_row) == chain._canonical_event_dict(row(sql_row[0]))
     assert chain.verify_chain().ok
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text().filter(lambda t: "\x00" not in t),  # jsonb holds no NUL
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text().filter(lambda t: "\x00" not in t), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@hypothesis_settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=JSON_VALUES)
+def test_the_quick_canonical_form_of_jsonb_text_is_the_stdlibs(value):
+    # Any JSON value, stored as jsonb and read back as PostgreSQL writes it: orjson's
+    # path (or the stdlib, where the guard sends it) gives the stdlib's canonical text.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::jsonb::text", [json.dumps(value)])
+        text = cursor.fetchone()[0]
+
+    assert chain._canonical_jsonb_text.__wrapped__(text) == canonical_json(json.loads(text))
+
+
+def test_the_usual_jsonb_texts_take_orjsons_path():
+    # Amounts and datetimes are stored as strings: they take orjson's path.
+    usual = '{"n": 3, "amount": "1.50", "at": "2026-12-03T08:04:00.123456Z", "ok": [true]}'
+    floats = ['{"x": 1.5}', "[0.00001]", '{"big": 12345678901234567890}', "2.5"]
+
+    assert chain._ORJSON_UNSAFE.search(usual) is None
+    assert all(chain._ORJSON_UNSAFE.search(text) for text in floats)
