@@ -853,6 +853,8 @@ def verify_chain(
     count = head - start + 1
     if count < max(VERIFY_PARALLEL_MIN, 2) or workers < 2:
         workers = 1
+    if multiprocessing.current_process().daemon:  # may not have children: walk alone
+        workers = 1
     # Ranges of equal length; the last runs to the chain's end.
     bounds = [start + count * i // workers for i in range(workers)]
     walks = []

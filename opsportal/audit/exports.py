@@ -233,7 +233,8 @@ PG_EVENT_CSV_COLUMNS = (
 @functools.lru_cache(maxsize=4096)
 def _csv_json(text: str | None) -> str:
     """The CSV field of a stored JSON text: its canonical form, quoted as csv does."""
-    value = "null" if text is None else chain._canonical_jsonb_text(text)
+    # The function under the cache: this one caches the outcome already.
+    value = "null" if text is None else chain._canonical_jsonb_text.__wrapped__(text)
     if "," in value or '"' in value:
         return '"' + value.replace('"', '""') + '"'
     return value
