@@ -98,10 +98,21 @@ def _canonical_json_text(text: str) -> str:
 # Where orjson's canonical text could differ from the stdlib's, in PostgreSQL's jsonb
 # output: a number with a fraction (the two write some floats differently: 1e-05 and
 # 0.00001) or an integer of 19 digits or more (orjson reads it as a float). In that
-# output a number follows "[", ": " or ", ", or starts the text; strings that merely
-# look like one only send the text to the stdlib too.
-_ORJSON_UNSAFE = re.compile(r"(?:^|[\[ ])-?\d+\.|\d{19}")
+# output a number follows "[", ": " or ", ", or is the whole text; strings that merely
+# look like one only send the text to the stdlib too. Two plain searches, the first
+# only when there is a dot at all: one pattern with both alternatives costs ~5 µs a
+# text, several times orjson's own work.
+_FRACTION = re.compile(r"[\[ ]-?[0-9]+\.")
+_LONG_INTEGER = re.compile(r"[0-9]{19}")
 _SORT_KEYS = orjson.OPT_SORT_KEYS
+
+
+def _orjson_may_differ(text: str) -> bool:
+    return (
+        text[:1] in "-0123456789"  # a number alone
+        or ("." in text and _FRACTION.search(text) is not None)
+        or _LONG_INTEGER.search(text) is not None
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -110,7 +121,7 @@ def _canonical_jsonb_text(text: str) -> str:
     relies on its layout), through orjson where that gives the same text (no fraction,
     no integer past 18 digits; orjson escapes and sorts keys as the stdlib does with
     ensure_ascii=False), else the stdlib. Cached as `_canonical_json_text`."""
-    if _ORJSON_UNSAFE.search(text) is None:
+    if not _orjson_may_differ(text):
         try:
             return orjson.dumps(orjson.loads(text), option=_SORT_KEYS).decode()
         except (orjson.JSONDecodeError, orjson.JSONEncodeError):
