@@ -18,19 +18,26 @@ copy of each is appended to `checkpoint_file()` under MEDIA_ROOT.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import hmac
 import json
 import logging
+import multiprocessing
 import os
+import queue
+import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
+import orjson
+import psycopg
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -85,6 +92,40 @@ def _canonical_json_text(text: str) -> str:
     """The canonical text of stored JSON text (PostgreSQL hands jsonb over as text).
     Cached: the same before/after/metadata values recur across events, and the
     function is pure."""
+    return canonical_json(json.loads(text))
+
+
+# Where orjson's canonical text could differ from the stdlib's, in PostgreSQL's jsonb
+# output: a number with a fraction (the two write some floats differently: 1e-05 and
+# 0.00001) or an integer of 19 digits or more (orjson reads it as a float). In that
+# output a number follows "[", ": " or ", ", or is the whole text; strings that merely
+# look like one only send the text to the stdlib too. Two plain searches, the first
+# only when there is a dot at all: one pattern with both alternatives costs ~5 µs a
+# text, several times orjson's own work.
+_FRACTION = re.compile(r"[\[ ]-?[0-9]+\.")
+_LONG_INTEGER = re.compile(r"[0-9]{19}")
+_SORT_KEYS = orjson.OPT_SORT_KEYS
+
+
+def _orjson_may_differ(text: str) -> bool:
+    return (
+        text[:1] in "-0123456789"  # a number alone
+        or ("." in text and _FRACTION.search(text) is not None)
+        or _LONG_INTEGER.search(text) is not None
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_jsonb_text(text: str) -> str:
+    """`_canonical_json_text` of PostgreSQL's jsonb output text (only that: the guard
+    relies on its layout), through orjson where that gives the same text (no fraction,
+    no integer past 18 digits; orjson escapes and sorts keys as the stdlib does with
+    ensure_ascii=False), else the stdlib. Cached as `_canonical_json_text`."""
+    if not _orjson_may_differ(text):
+        try:
+            return orjson.dumps(orjson.loads(text), option=_SORT_KEYS).decode()
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            pass  # e.g. nested deeper than orjson goes: the stdlib decides
     return canonical_json(json.loads(text))
 
 
@@ -400,23 +441,6 @@ class Verification:
             self.ok, self.failed_seq, self.reason, self.detail = False, seq, reason, detail
 
 
-def _sealed_rows(after_seq: int) -> Iterator[tuple[Any, ...]]:
-    """Sealed events in seq order, in keyset batches (constant memory)."""
-    last = after_seq
-    while True:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {event_columns()} FROM audit_auditevent "  # noqa: S608 - constant columns
-                "WHERE seq > %s ORDER BY seq LIMIT %s",
-                [last, VERIFY_BATCH_SIZE],
-            )
-            rows = cursor.fetchall()
-        yield from rows
-        if len(rows) < VERIFY_BATCH_SIZE:
-            return
-        last = rows[-1][1]
-
-
 def _read_copies() -> dict[str, dict[str, Any]] | None:
     path = checkpoint_file()
     if not path.exists():
@@ -476,67 +500,437 @@ def _check_checkpoints(result: Verification, checkpoints: list[AuditCheckpoint])
             )
 
 
-def verify_chain(progress: Callable[[int], None] | None = None) -> Verification:
-    """Walk the chain and the checkpoints; never changes anything."""
-    result = Verification()
-    checkpoints = list(AuditCheckpoint.objects.order_by("last_seq", "id"))
-    _check_checkpoints(result, checkpoints)
-    purge = AuditPurge.objects.select_related("anchor").first()
-    expected, prev = (purge.anchor.last_seq + 1, purge.anchor.last_hash) if purge else (1, GENESIS)
-    start = expected
-    before_prev = ""
-    good_cp: AuditCheckpoint | None = None
-    pending = [cp for cp in checkpoints if cp.last_seq >= expected]
-    index = 0
-    for row in _sealed_rows(expected - 1):
-        seq, stored_prev, stored_hash = row[1], row[15], row[16]
+# --- reading the chain for verification ---------------------------------------------
+#
+# A row source yields (seq, prev_hash, hash, computed) in seq order, where `computed` is
+# SHA-256(canonical_event + the row's own stored prev_hash): the walk compares it with
+# `hash` only once the row's prev_hash was found to be the previous row's hash, so it is
+# the hash the chain demands.
+
+
+def _pg_string(column: str) -> str:
+    # to_json() of text escapes exactly what json.dumps(ensure_ascii=False) escapes
+    # (`"`, `\`, \b \f \n \r \t, other control characters as \u00xx in lowercase), so
+    # this is `_string` computed by PostgreSQL (tests/audit/test_chain.py compares them).
+    return f"coalesce(to_json({column})::text, 'null')"
+
+
+PG_CANONICAL_COLUMNS = (
+    "seq::bigint, prev_hash::text, hash::text, "
+    "'{\"actor_id\":' || coalesce(actor_id::text, 'null') || ',\"actor_username\":' || "
+    f"{_pg_string('actor_username')} || ',\"after\":', "
+    "after::text, before::text, "
+    f"',\"event_type\":' || {_pg_string('event_type')} || ',\"ip\":' || "
+    f"{_pg_string('ip')} || ',\"metadata\":', "
+    "metadata::text, "
+    f"',\"object_id\":' || {_pg_string('object_id')} || ',\"object_repr\":' || "
+    f"{_pg_string('object_repr')} || ',\"object_type\":' || {_pg_string('object_type')} || "
+    "',\"occurred_at\":\"' || to_char(occurred_at AT TIME ZONE 'UTC', "
+    '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') || \'","request_id":\' || '
+    f"{_pg_string('request_id')} || ',\"seq\":' || seq::text || ',\"source\":' || "
+    f"{_pg_string('source')} || '}}'"
+)
+
+
+def pg_canonical_text(row: tuple[Any, ...]) -> str:
+    """`canonical_event` of a row of PG_CANONICAL_COLUMNS (the same text)."""
+    _, _, _, head, after, before, middle, metadata, tail = row
+    return "".join(
+        (
+            head,
+            "null" if after is None else _canonical_jsonb_text(after),
+            ',"before":',
+            "null" if before is None else _canonical_jsonb_text(before),
+            middle,
+            "null" if metadata is None else _canonical_jsonb_text(metadata),
+            tail,
+        )
+    )
+
+
+PG_BATCH_SIZE = 5000
+
+
+def pg_batches(
+    raw: Any, columns: str, lo: int, hi: int | None = None, limit: int | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows of `columns` (seq first, as bigint) for seq lo..hi (or on, at most `limit`)
+    in seq order, in keyset batches of PG_BATCH_SIZE over the psycopg connection `raw`,
+    results in binary. A thread fetches the next batch while the caller works on this
+    one: libpq lets go of the GIL while it waits for PostgreSQL. At most three batches
+    are held at once (constant memory). Raises what the query raises."""
+    batches: queue.Queue[list[tuple[Any, ...]] | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        after, left = lo - 1, limit
+        try:
+            # A server-side-binding cursor: Django's default (ClientCursor) has no binary.
+            with psycopg.Cursor(raw) as cursor:
+                while not stop.is_set() and (left is None or left > 0):
+                    size = PG_BATCH_SIZE if left is None else min(left, PG_BATCH_SIZE)
+                    cursor.execute(
+                        f"SELECT {columns} FROM audit_auditevent WHERE seq > %s"  # noqa: S608 - constant columns
+                        + (" AND seq <= %s" if hi is not None else "")
+                        + " ORDER BY seq LIMIT %s",
+                        [after, hi, size] if hi is not None else [after, size],
+                        binary=True,
+                    )
+                    rows = cursor.fetchall()
+                    if rows:
+                        batches.put(rows)
+                    if len(rows) < size:
+                        break
+                    after = rows[-1][0]
+                    if left is not None:
+                        left -= len(rows)
+            batches.put(None)
+        except BaseException as exc:  # raised again in the caller's thread
+            batches.put(exc)
+
+    thread = threading.Thread(target=fetch, name="audit-batches", daemon=True)
+    thread.start()
+    try:
+        while (batch := batches.get()) is not None:
+            if isinstance(batch, BaseException):
+                raise batch
+            yield batch
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a put, then let the thread end
+            with contextlib.suppress(queue.Empty):
+                batches.get(timeout=0.1)
+        thread.join()
+
+
+def pg_blocks(
+    raws: list[Any], columns: str, lo: int, hi: int, block: int = PG_BATCH_SIZE
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows of `columns` for seq lo..hi in seq order, as lists (one per `block` seqs),
+    fetched over the psycopg connections `raws` at once: connection i fetches blocks
+    i, i + n, ... in a thread of its own, one block ahead of the caller, so n database
+    backends do the work (in binary results). Holds at most 2n blocks. Raises what a
+    query raises."""
+    n = len(raws)
+    queues: list[queue.Queue[list[tuple[Any, ...]] | BaseException]] = [
+        queue.Queue(maxsize=1) for _ in raws
+    ]
+    stop = threading.Event()
+    starts = list(range(lo, hi + 1, block))
+
+    def fetch(i: int) -> None:
+        try:
+            # A server-side-binding cursor: Django's default (ClientCursor) has no binary.
+            with psycopg.Cursor(raws[i]) as cursor:
+                for first in starts[i::n]:
+                    if stop.is_set():
+                        return
+                    cursor.execute(
+                        f"SELECT {columns} FROM audit_auditevent "  # noqa: S608 - constant columns
+                        "WHERE seq >= %s AND seq <= %s ORDER BY seq",
+                        [first, min(first + block - 1, hi)],
+                        binary=True,
+                    )
+                    queues[i].put(cursor.fetchall())
+        except BaseException as exc:  # raised again in the caller's thread
+            queues[i].put(exc)
+
+    threads = [
+        threading.Thread(target=fetch, args=(i,), name=f"audit-blocks-{i}", daemon=True)
+        for i in range(n)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for k in range(len(starts)):
+            rows = queues[k % n].get()
+            if isinstance(rows, BaseException):
+                raise rows
+            yield rows
+    finally:
+        stop.set()
+        for i, thread in enumerate(threads):
+            while thread.is_alive():  # unblock a put, then let the thread end
+                with contextlib.suppress(queue.Empty):
+                    queues[i].get(timeout=0.1)
+            thread.join()
+
+
+def _pg_hashed_rows(raw: Any, lo: int, limit: int | None) -> Iterator[tuple[Any, ...]]:
+    """Rows from seq `lo` on (at most `limit`), with the scalar canonical text written
+    by PostgreSQL."""
+    sha256 = hashlib.sha256
+    canonical_json_text = _canonical_jsonb_text
+    for batch in pg_batches(raw, PG_CANONICAL_COLUMNS, lo, limit=limit):
+        for seq, prev, stored, head, after, before, middle, metadata, tail in batch:
+            # pg_canonical_text inlined: a call per event is measurable here.
+            text = "".join(
+                (
+                    head,
+                    "null" if after is None else canonical_json_text(after),
+                    ',"before":',
+                    "null" if before is None else canonical_json_text(before),
+                    middle,
+                    "null" if metadata is None else canonical_json_text(metadata),
+                    tail,
+                    prev,
+                )
+            )
+            yield seq, prev, stored, sha256(text.encode()).hexdigest()
+
+
+def _plain_hashed_rows(lo: int, limit: int | None) -> Iterator[tuple[str | int, ...]]:
+    """The same rows through Django's cursor in keyset batches (SQLite, any database)."""
+    last, left = lo - 1, limit
+    while left is None or left > 0:
+        size = VERIFY_BATCH_SIZE if left is None else min(left, VERIFY_BATCH_SIZE)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {event_columns()} FROM audit_auditevent "  # noqa: S608 - constant columns
+                "WHERE seq > %s ORDER BY seq LIMIT %s",
+                [last, size],
+            )
+            rows = cursor.fetchall()
+        for row in rows:
+            yield row[1], row[15], row[16], event_hash(canonical_event(row), row[15])
+        if len(rows) < size:
+            return
+        last = rows[-1][1]
+        if left is not None:
+            left -= len(rows)
+
+
+# --- verification -------------------------------------------------------------------
+
+# A chain this long on PostgreSQL is walked in VERIFY_WORKERS seq ranges at once, one
+# per process (the walk is CPU-bound Python; threads would share one GIL).
+VERIFY_PARALLEL_MIN = 100_000
+VERIFY_WORKERS = 2
+
+
+@dataclass
+class _Walk:
+    """One seq range of the walk: its state at the start, and at the end its outcome.
+
+    A range after the first starts at `first` with the row before it as context (that
+    row is checked by the range before); a range that is not the last reads one row
+    past `last`, to tell "the chain goes on" from a gap at the range's end. Ranges are
+    walked independently; `verify_chain` combines them in seq order, so the report is
+    the one a single walk would give."""
+
+    first: int  # the first seq this range checks
+    last: int | None  # the last (None: to the chain's end)
+    start: int  # the chain's first seq (for checkpoint_mismatch's range)
+    prev: str  # the hash the first event must link to (ignored with context)
+    context: bool  # read the row before `first` for prev / before_prev
+    pending: list[tuple[int, str, int]]  # (last_seq, last_hash, pk) of the checkpoints
+    index: int  # the first pending checkpoint at or after `first`
+    good: int  # index of the last matching checkpoint before `first` (-1: none)
+    stop_at: int | None  # a failure already found (checkpoints): walk no further
+    before_prev: str = ""
+    expected: int = 0
+    events_checked: int = 0
+    through_seq: int | None = None
+    failure: tuple[int, str, str] | None = None
+    stopped: bool = False  # a failure, or stop_at reached: later ranges do not count
+    ended: bool = False  # the rows ran out before `last`: the chain ends here
+
+
+def _walk(
+    rows: Iterator[tuple[Any, ...]], w: _Walk, progress: Callable[[int], None] | None
+) -> None:
+    """Walk `rows` (seq, prev_hash, hash, computed) for the range `w` describes."""
+    expected, prev, before_prev = w.first, w.prev, w.before_prev
+    pending, index, good = w.pending, w.index, w.good
+    last, stop_at = w.last, w.stop_at
+    checked, through = 0, w.through_seq
+    context = w.context
+    for seq, stored_prev, stored_hash, computed in rows:
+        if context:
+            context = False
+            if seq == expected - 1:
+                before_prev, prev = stored_prev, stored_hash
+                continue
+            # The row before the range is missing: the range before reports that gap.
+        if last is not None and seq > last and seq == expected:
+            break  # the next range's first event: this range is done
         if seq != expected:
-            result.fail(expected, "gap", f"seq {expected} is missing (next present: {seq})")
+            w.failure = (expected, "gap", f"seq {expected} is missing (next present: {seq})")
             break
         if stored_prev != prev:
             if stored_prev == before_prev:
-                result.fail(
+                w.failure = (
                     seq - 1,
                     "insertion",
                     f"seq {seq - 1} was inserted: seq {seq} follows seq {seq - 2} directly",
                 )
             else:
-                result.fail(seq, "fork", f"seq {seq}'s prev_hash is not seq {seq - 1}'s hash")
+                w.failure = (seq, "fork", f"seq {seq}'s prev_hash is not seq {seq - 1}'s hash")
             break
-        computed = event_hash(canonical_event(row), prev)
         if computed != stored_hash:
-            result.fail(seq, "hash_mismatch", f"seq {seq}'s content does not match its hash")
+            w.failure = (seq, "hash_mismatch", f"seq {seq}'s content does not match its hash")
             break
-        while index < len(pending) and pending[index].last_seq == seq:
-            cp = pending[index]
-            if cp.last_hash != stored_hash:
-                first = (good_cp.last_seq + 1) if good_cp else start
-                result.fail(
+        while index < len(pending) and pending[index][0] == seq:
+            cp_seq, cp_hash, cp_pk = pending[index]
+            if cp_hash != stored_hash:
+                first = (pending[good][0] + 1) if good >= 0 else w.start
+                w.failure = (
                     first,
                     "checkpoint_mismatch",
-                    f"checkpoint {cp.pk} signed another hash at seq {seq}: an event in "
+                    f"checkpoint {cp_pk} signed another hash at seq {seq}: an event in "
                     f"seq {first}..{seq} was rewritten and the later hashes recomputed",
                 )
                 break
-            good_cp = cp
+            good = index
             index += 1
-        if not result.ok and result.failed_seq is not None and result.failed_seq <= seq:
+        if w.failure is not None:
+            break
+        if stop_at is not None and stop_at <= seq:
+            w.stopped = True
             break
         before_prev, prev = prev, stored_hash
-        result.events_checked += 1
-        result.through_seq = seq
+        checked += 1
+        through = seq
         expected += 1
-        if progress and result.events_checked % 100000 == 0:
-            progress(result.events_checked)
-    if result.ok and index < len(pending):
-        cp = pending[index]
-        result.fail(
-            expected,
-            "gap",
-            f"checkpoint {cp.pk} covers seq {cp.last_seq} but the chain ends at seq {expected - 1}",
+        if progress and checked % 100000 == 0:
+            progress(checked)
+    else:
+        w.ended = last is not None and expected <= last
+    w.stopped = w.stopped or w.failure is not None
+    w.expected, w.events_checked, w.through_seq = expected, checked, through
+    w.index, w.good = index, good
+
+
+def _walk_rows(w: _Walk, raw: Any | None) -> Iterator[tuple[Any, ...]]:
+    lo = w.first - 1 if w.context else w.first
+    limit = None if w.last is None else w.last - lo + 2  # one row past `last`
+    if raw is not None:
+        return _pg_hashed_rows(raw, lo, limit)
+    return _plain_hashed_rows(lo, limit)
+
+
+def _walk_in_child(w: _Walk, pipe: Any) -> None:
+    """A forked process's range. It opens a connection of its own and never touches
+    the parent's (inherited, open in the parent): multiprocessing ends a forked child
+    with os._exit, so nothing is closed on the parent's socket either."""
+    try:
+        raw = connection.get_new_connection(connection.get_connection_params())
+        try:
+            _walk(_walk_rows(w, raw), w, None)
+        finally:
+            raw.close()
+        pipe.send(w)
+    except BaseException as exc:  # handed to the parent, which raises it
+        pipe.send(exc)
+    finally:
+        pipe.close()
+
+
+def _walk_ranges(walks: list[_Walk], progress: Callable[[int], None] | None) -> None:
+    """Walk the first range here and each other one in a forked process at once."""
+    context = multiprocessing.get_context("fork")
+    children = []
+    for w in walks[1:]:
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_walk_in_child, args=(w, send), daemon=True)
+        child.start()
+        send.close()
+        children.append((child, receive))
+    try:
+        connection.ensure_connection()
+        _walk(_walk_rows(walks[0], connection.connection), walks[0], progress)
+    except BaseException:
+        for child, _ in children:
+            child.terminate()
+        raise
+    for i, (child, receive) in enumerate(children, start=1):
+        try:
+            outcome = receive.recv()
+        except EOFError:
+            outcome = RuntimeError(f"the verification process of seq {walks[i].first}.. died")
+        child.join()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        walks[i] = outcome
+
+
+def verify_chain(
+    progress: Callable[[int], None] | None = None, *, workers: int | None = None
+) -> Verification:
+    """Walk the chain and the checkpoints; never changes anything.
+
+    On PostgreSQL a chain of VERIFY_PARALLEL_MIN events or more is split into
+    `workers` (default VERIFY_WORKERS, at most the CPUs) seq ranges walked by as many
+    processes at once; the outcome is the single walk's. `progress(n)` is called every
+    100,000 events of the first range."""
+    result = Verification()
+    checkpoints = list(AuditCheckpoint.objects.order_by("last_seq", "id"))
+    _check_checkpoints(result, checkpoints)
+    purge = AuditPurge.objects.select_related("anchor").first()
+    start, prev = (purge.anchor.last_seq + 1, purge.anchor.last_hash) if purge else (1, GENESIS)
+    pending = [(cp.last_seq, cp.last_hash, cp.pk) for cp in checkpoints if cp.last_seq >= start]
+    stop_at = None if result.ok else result.failed_seq
+    postgres = connection.vendor == "postgresql"
+    if workers is None:
+        workers = min(VERIFY_WORKERS, os.cpu_count() or 1)
+    head = 0
+    if postgres and workers > 1 and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT max(seq) FROM audit_auditevent")
+            head = cursor.fetchone()[0] or 0
+    count = head - start + 1
+    if count < max(VERIFY_PARALLEL_MIN, 2) or workers < 2:
+        workers = 1
+    if multiprocessing.current_process().daemon:  # may not have children: walk alone
+        workers = 1
+    # Ranges of equal length; the last runs to the chain's end.
+    bounds = [start + count * i // workers for i in range(workers)]
+    walks = []
+    for i, first in enumerate(bounds):
+        index = next((j for j, cp in enumerate(pending) if cp[0] >= first), len(pending))
+        walks.append(
+            _Walk(
+                first=first,
+                last=bounds[i + 1] - 1 if i + 1 < workers else None,
+                start=start,
+                prev=prev,
+                context=i > 0,
+                pending=pending,
+                index=index,
+                good=index - 1,
+                stop_at=stop_at,
+            )
         )
-    if good_cp is not None:
-        result.checkpoint_pk, result.checkpoint_seq = good_cp.pk, good_cp.last_seq
+    if workers > 1:
+        _walk_ranges(walks, progress)
+    else:
+        raw = None
+        if postgres:
+            connection.ensure_connection()
+            raw = connection.connection
+        _walk(_walk_rows(walks[0], raw), walks[0], progress)
+    # Combine in seq order: the first range that failed, stopped or ran out of events
+    # ends the walk, as it would have ended a single walk.
+    final = walks[0]
+    for w in walks:
+        final = w
+        result.events_checked += w.events_checked
+        if w.through_seq is not None:
+            result.through_seq = w.through_seq
+        if w.failure is not None:
+            result.fail(*w.failure)
+        if w.stopped or w.ended:
+            break
+    if result.ok and final.index < len(pending):
+        cp_seq, _, cp_pk = pending[final.index]
+        result.fail(
+            final.expected,
+            "gap",
+            f"checkpoint {cp_pk} covers seq {cp_seq} but the chain ends at seq "
+            f"{final.expected - 1}",
+        )
+    if final.good >= 0:
+        result.checkpoint_pk, result.checkpoint_seq = pending[final.good][2], pending[final.good][0]
     elif checkpoints and purge and result.ok:
         result.checkpoint_pk, result.checkpoint_seq = purge.anchor.pk, purge.anchor.last_seq
     return result

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
+import queue
+import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,6 +52,9 @@ AUDIT_EVENT_COLUMNS = [
     "source",
 ]
 CHUNK = 2000
+# Database connections that read audit_events.csv's rows at once on PostgreSQL: the
+# database's work on each line (CSV quoting, the timestamp) is most of the export's.
+EXPORT_CONNECTIONS = 2
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,106 @@ def _event_rows(first: int, last: int) -> Iterator[tuple[Any, ...]]:
         cursor_seq = rows[-1][1]
 
 
+def _csv_field_sql(column: str) -> str:
+    # What the csv module writes for a str or None (QUOTE_MINIMAL): empty for NULL,
+    # quoted with quotes doubled when the field holds a comma, a quote or a line break
+    # (a bare \r too, which Python 3.11's csv module leaves unquoted and no reader
+    # reads back as one field).
+    # strpos, not a regular expression: a quarter of the database's time per field.
+    return (
+        f"CASE WHEN strpos({column}, ',') + strpos({column}, '\"') + "
+        f"strpos({column}, E'\\n') + strpos({column}, E'\\r') > 0 "
+        f"THEN '\"' || replace({column}, '\"', '\"\"') || '\"' ELSE coalesce({column}, '') END"
+    )
+
+
+# An audit_events.csv line on PostgreSQL, written by the database around the three
+# JSON columns (canonicalised in Python): columns in AUDIT_EVENT_COLUMNS order.
+PG_EVENT_CSV_COLUMNS = (
+    "seq::bigint, seq::text || ',' || "
+    + " || ',' || ".join(
+        [
+            _csv_field_sql("prev_hash"),
+            _csv_field_sql("hash"),
+            "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+            "coalesce(actor_id::text, '')",
+            *(
+                _csv_field_sql(c)
+                for c in ("actor_username", "event_type", "object_type", "object_id", "object_repr")
+            ),
+        ]
+    )
+    + " || ',', before::text, after::text, metadata::text, ',' || "
+    + " || ',' || ".join(
+        [_csv_field_sql("request_id"), "coalesce(abbrev(ip), '')", _csv_field_sql("source")]
+    )
+    + " || E'\\n'"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _csv_json(text: str | None) -> str:
+    """The CSV field of a stored JSON text: its canonical form, quoted as csv does."""
+    # The function under the cache: this one caches the outcome already.
+    value = "null" if text is None else chain._canonical_jsonb_text.__wrapped__(text)
+    if "," in value or '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _write_pg_event_csv(zf: zipfile.ZipFile, first: int, last: int) -> dict[str, Any]:
+    """audit_events.csv for seq first..last on PostgreSQL: keyset batches
+    (`chain.pg_batches`) bring the lines' scalar parts as PostgreSQL wrote them, Python
+    adds the JSON columns, and a thread hashes, deflates and writes each batch's block
+    meanwhile (zlib and hashlib let go of the GIL on large blocks, so that work runs on
+    the other CPU). Memory: a few batches. The bytes are those `_write_csv` writes."""
+    sha = hashlib.sha256()
+    blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+    count = 0
+    raws: list[Any] = []
+    with zf.open(AUDIT_EVENTS_FILE, "w", force_zip64=True) as raw:
+
+        def write() -> None:
+            try:
+                while (block := blocks.get()) is not None:
+                    sha.update(block)
+                    raw.write(block)
+            except BaseException as exc:  # raised again by the producer below
+                failed.append(exc)
+                while blocks.get() is not None:  # let the producer finish
+                    pass
+
+        writer = threading.Thread(target=write, name="audit-export-writer")
+        writer.start()
+        try:
+            blocks.put((",".join(AUDIT_EVENT_COLUMNS) + "\n").encode())
+            lines: list[str] = []
+            field = _csv_json
+            connection.ensure_connection()
+            raws.append(connection.connection)
+            for _ in range(EXPORT_CONNECTIONS - 1):
+                raws.append(connection.get_new_connection(connection.get_connection_params()))
+            for batch in chain.pg_blocks(raws, PG_EVENT_CSV_COLUMNS, first, last, CHUNK):
+                for _, head, before, after, meta, tail in batch:
+                    lines.append(
+                        "".join((head, field(before), ",", field(after), ",", field(meta), tail))
+                    )
+                count += len(lines)
+                blocks.put("".join(lines).encode())
+                lines.clear()
+                if failed:
+                    break
+        finally:
+            blocks.put(None)
+            writer.join()
+            for extra in raws[1:]:
+                extra.close()
+        if failed:
+            raise failed[0]
+    return {"name": AUDIT_EVENTS_FILE, "rows": count, "sha256": sha.hexdigest()}
+
+
 def _table_rows(table: ExportTable, start: dt.datetime, end: dt.datetime) -> Iterator[Any]:
     columns = table.columns()
     qs = (
@@ -238,10 +344,15 @@ def build_bundle(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        rows: Iterator[Any] = (
-            _event_rows(first, last) if first is not None and last is not None else iter(())
-        )
-        files.append(_write_csv(zf, AUDIT_EVENTS_FILE, AUDIT_EVENT_COLUMNS, rows, cells_ready=True))
+        if first is not None and last is not None and connection.vendor == "postgresql":
+            files.append(_write_pg_event_csv(zf, first, last))
+        else:
+            rows: Iterator[Any] = (
+                _event_rows(first, last) if first is not None and last is not None else iter(())
+            )
+            files.append(
+                _write_csv(zf, AUDIT_EVENTS_FILE, AUDIT_EVENT_COLUMNS, rows, cells_ready=True)
+            )
         for table in export_tables():
             header = table.columns()
             files.append(

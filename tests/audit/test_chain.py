@@ -3,6 +3,7 @@ superuser (triggers disabled) detected at the right sequence number."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -10,10 +11,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from opsportal.audit import chain
 from opsportal.audit.models import AuditEvent, AuditVerification
 from opsportal.audit.services import audit_record
+from opsportal.core.hashing import canonical_json
 
 GENESIS_HASH = chain.GENESIS
 
@@ -23,6 +28,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture(autouse=True, params=["one process", "two processes"])
+def walkers(request, monkeypatch):
+    """Every test here runs with the chain walked by one process and, as a long chain
+    is, split into two seq ranges walked by two processes: the reports must agree."""
+    if request.param == "two processes":
+        monkeypatch.setattr(chain, "VERIFY_PARALLEL_MIN", 2)
+        monkeypatch.setattr(chain, "VERIFY_WORKERS", 2)
+        monkeypatch.setattr("os.cpu_count", lambda: 2)
+    return request.param
 
 
 def record(n: int, start: int = 0) -> None:
@@ -271,3 +287,138 @@ def test_the_written_out_canonical_form_is_the_canonical_json_of_the_event():
     assert chain.event_hash(chain.canonical_event(fast_row), GENESIS_HASH) == (
         AuditEvent.objects.get(seq=1).hash
     )
+
+
+@pytest.mark.parametrize(
+    ("tampered", "workers"),
+    [(20, 2), (21, 2), (22, 2), (39, 2), (40, 2), (14, 3), (27, 3), (28, 3)],
+)
+def test_a_changed_event_in_any_range_is_found_at_its_seq_by_parallel_walks(
+    monkeypatch, tampered, workers
+):
+    # 40 events in 2 ranges (1-20, 21-40) or 3 (1-13, 14-26, 27-40): the changed
+    # event at a range's first or last seq, or inside one.
+    monkeypatch.setattr(chain, "VERIFY_PARALLEL_MIN", 2)
+    record(40)
+    superuser(f"UPDATE audit_auditevent SET object_repr = 'forged' WHERE seq = {tampered}")
+
+    result = chain.verify_chain(workers=workers)
+
+    assert (result.ok, result.failed_seq, result.reason) == (False, tampered, "hash_mismatch")
+    assert result.events_checked == tampered - 1
+
+
+@pytest.mark.parametrize("deleted", [20, 21])
+def test_an_event_deleted_at_a_range_boundary_is_a_gap_at_its_seq(monkeypatch, deleted):
+    monkeypatch.setattr(chain, "VERIFY_PARALLEL_MIN", 2)
+    record(40)
+    superuser(f"DELETE FROM audit_auditevent WHERE seq = {deleted}")
+
+    result = chain.verify_chain(workers=2)
+
+    assert (result.ok, result.failed_seq, result.reason) == (False, deleted, "gap")
+    assert result.detail == f"seq {deleted} is missing (next present: {deleted + 1})"
+
+
+def test_an_earlier_range_failure_wins_over_a_later_one(monkeypatch):
+    monkeypatch.setattr(chain, "VERIFY_PARALLEL_MIN", 2)
+    record(40)
+    superuser(
+        "UPDATE audit_auditevent SET object_repr = 'forged' WHERE seq = 35",
+        "UPDATE audit_auditevent SET object_repr = 'forged' WHERE seq = 12",
+    )
+
+    result = chain.verify_chain(workers=2)
+
+    assert (result.failed_seq, result.reason, result.events_checked) == (12, "hash_mismatch", 11)
+
+
+def test_parallel_walks_count_every_event_of_an_intact_chain(monkeypatch):
+    monkeypatch.setattr(chain, "VERIFY_PARALLEL_MIN", 2)
+    record(3)
+    chain.checkpoint_create()
+    record(30, start=3)
+    cp = chain.checkpoint_create()
+
+    result = chain.verify_chain(workers=3)
+
+    assert result.ok, result.message
+    assert (result.events_checked, result.through_seq) == (33, 33)
+    assert (result.checkpoint_pk, result.checkpoint_seq) == (cp.pk, 33)
+
+
+AWKWARD = [
+    'Zoë "quoted" \\ back\tslash\n\r ☃ 𝄞 \u2028\u2029 \x7f',
+    "".join(chr(c) for c in range(1, 32)),
+    "",
+    "\\u0041 not an escape, </script>",
+]
+
+
+@pytest.mark.parametrize("ip", [None, "10.0.0.1", "2001:db8::1", "::ffff:10.0.0.1", "::1"])
+def test_the_canonical_text_postgresql_writes_is_the_python_text(users, ip):
+    # Every string column with quotes, backslashes, each control character, non-ASCII
+    # (BMP and astral), U+2028/2029 and DEL; IPv4, IPv6 and an IPv4-mapped IPv6 address
+    # (inet's own text, which is what Django's cursor hands the sealer).
+    for text in AWKWARD:
+        with transaction.atomic():
+            AuditEvent.objects.create(
+                occurred_at=timezone.now(),
+                actor_id=users["risk"].pk,
+                actor_username=text,
+                event_type=text[:64],
+                object_type=text[:100],
+                object_id=text[:64],
+                object_repr=text,
+                before={"z": [text, 1, 2.5, 1e-05, 10**20], "a": {"é": None}},
+                after=None,
+                metadata={text: text},
+                request_id=text[:64],
+                ip=ip,
+                source=text[:16],
+            )
+    chain.audit_seal()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {chain.PG_CANONICAL_COLUMNS} FROM audit_auditevent ORDER BY seq")
+        sql_rows = cursor.fetchall()
+
+    for sql_row in sql_rows:
+        assert chain.pg_canonical_text(sql_row) == chain._canonical_event_dict(row(sql_row[0]))
+    assert chain.verify_chain().ok
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text().filter(lambda t: "\x00" not in t),  # jsonb holds no NUL
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text().filter(lambda t: "\x00" not in t), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@hypothesis_settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=JSON_VALUES)
+def test_the_quick_canonical_form_of_jsonb_text_is_the_stdlibs(value):
+    # Any JSON value, stored as jsonb and read back as PostgreSQL writes it: orjson's
+    # path (or the stdlib, where the guard sends it) gives the stdlib's canonical text.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::jsonb::text", [json.dumps(value)])
+        text = cursor.fetchone()[0]
+
+    assert chain._canonical_jsonb_text.__wrapped__(text) == canonical_json(json.loads(text))
+
+
+def test_the_usual_jsonb_texts_take_orjsons_path():
+    # Amounts and datetimes are stored as strings: they take orjson's path.
+    usual = '{"n": 3, "amount": "1.50", "at": "2026-12-03T08:04:00.123456Z", "ok": [true]}'
+    floats = ['{"x": 1.5}', "[0.00001]", '{"big": 12345678901234567890}', "2.5", "[1, -2.5]"]
+
+    assert not chain._orjson_may_differ(usual)
+    assert all(chain._orjson_may_differ(text) for text in floats)
