@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import hashlib
 import io
 import json
@@ -208,8 +207,12 @@ def _csv_field_sql(column: str) -> str:
     )
 
 
-# An audit_events.csv line on PostgreSQL, written by the database around the three
-# JSON columns (canonicalised in Python): columns in AUDIT_EVENT_COLUMNS order.
+# An audit_events.csv line on PostgreSQL, written whole by the database: columns in
+# AUDIT_EVENT_COLUMNS order. The JSON columns are the stored JSON as PostgreSQL writes
+# jsonb out (`{"a": 1, "b": [2]}`), not re-encoded in Python: that text is exactly what
+# the sealer parsed to hash the event, and a reader parses it the same way (the recipe
+# in docs/audit.md, `verify_bundle`). Re-encoding it was the export's bottleneck when
+# no two events' values are alike (one Python thread; docs/BENCHMARKS.md).
 PG_EVENT_CSV_COLUMNS = (
     "seq::bigint, seq::text || ',' || "
     + " || ',' || ".join(
@@ -222,32 +225,27 @@ PG_EVENT_CSV_COLUMNS = (
                 _csv_field_sql(c)
                 for c in ("actor_username", "event_type", "object_type", "object_id", "object_repr")
             ),
+            *(
+                _csv_field_sql(f"coalesce({c}::text, 'null')")
+                for c in ("before", "after", "metadata")
+            ),
+            _csv_field_sql("request_id"),
+            "coalesce(abbrev(ip), '')",
+            _csv_field_sql("source"),
         ]
-    )
-    + " || ',', before::text, after::text, metadata::text, ',' || "
-    + " || ',' || ".join(
-        [_csv_field_sql("request_id"), "coalesce(abbrev(ip), '')", _csv_field_sql("source")]
     )
     + " || E'\\n'"
 )
 
 
-@functools.lru_cache(maxsize=4096)
-def _csv_json(text: str | None) -> str:
-    """The CSV field of a stored JSON text: its canonical form, quoted as csv does."""
-    # The function under the cache: this one caches the outcome already.
-    value = "null" if text is None else chain._canonical_jsonb_text.__wrapped__(text)
-    if "," in value or '"' in value:
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
 def _write_pg_event_csv(zf: zipfile.ZipFile, first: int, last: int) -> dict[str, Any]:
-    """audit_events.csv for seq first..last on PostgreSQL: keyset batches
-    (`chain.pg_batches`) bring the lines' scalar parts as PostgreSQL wrote them, Python
-    adds the JSON columns, and a thread hashes, deflates and writes each batch's block
-    meanwhile (zlib and hashlib let go of the GIL on large blocks, so that work runs on
-    the other CPU). Memory: a few batches. The bytes are those `_write_csv` writes."""
+    """audit_events.csv for seq first..last on PostgreSQL: blocks of lines as
+    PostgreSQL writes them (`PG_EVENT_CSV_COLUMNS`, fetched over two connections by
+    `chain.pg_blocks`), and a thread hashes, deflates and writes each block meanwhile
+    (zlib and hashlib let go of the GIL on large blocks, so that work runs on the other
+    CPU). Memory: a few blocks. The rows are those `_write_csv` writes but for the JSON
+    cells, which hold the stored JSON as PostgreSQL writes it out (equal values, another
+    spelling)."""
     sha = hashlib.sha256()
     blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
     failed: list[BaseException] = []
@@ -269,20 +267,13 @@ def _write_pg_event_csv(zf: zipfile.ZipFile, first: int, last: int) -> dict[str,
         writer.start()
         try:
             blocks.put((",".join(AUDIT_EVENT_COLUMNS) + "\n").encode())
-            lines: list[str] = []
-            field = _csv_json
             connection.ensure_connection()
             raws.append(connection.connection)
             for _ in range(EXPORT_CONNECTIONS - 1):
                 raws.append(connection.get_new_connection(connection.get_connection_params()))
             for batch in chain.pg_blocks(raws, PG_EVENT_CSV_COLUMNS, first, last, CHUNK):
-                for _, head, before, after, meta, tail in batch:
-                    lines.append(
-                        "".join((head, field(before), ",", field(after), ",", field(meta), tail))
-                    )
-                count += len(lines)
-                blocks.put("".join(lines).encode())
-                lines.clear()
+                count += len(batch)
+                blocks.put("".join([line for _, line in batch]).encode())
                 if failed:
                     break
         finally:
