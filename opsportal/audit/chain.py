@@ -420,6 +420,7 @@ class Verification:
     failed_seq: int | None = None
     reason: str = ""
     detail: str = ""
+    processes: int = 1  # how many processes walked the chain
     started_at: dt.datetime = field(default_factory=timezone.now)
 
     @property
@@ -704,7 +705,9 @@ def _plain_hashed_rows(lo: int, limit: int | None) -> Iterator[tuple[str | int, 
 
 # A chain this long on PostgreSQL is walked in VERIFY_WORKERS seq ranges at once, one
 # per process (the walk is CPU-bound Python; threads would share one GIL).
-VERIFY_PARALLEL_MIN = 100_000
+# Chains shorter than this are walked by one process (forking costs more than it
+# saves); OPSPORTAL_AUDIT_VERIFY_PARALLEL_MIN sets it for a process of its own (tests).
+VERIFY_PARALLEL_MIN = int(os.environ.get("OPSPORTAL_AUDIT_VERIFY_PARALLEL_MIN", "100000"))
 VERIFY_WORKERS = 2
 
 
@@ -861,8 +864,9 @@ def verify_chain(
 
     On PostgreSQL a chain of VERIFY_PARALLEL_MIN events or more is split into
     `workers` (default VERIFY_WORKERS, at most the CPUs) seq ranges walked by as many
-    processes at once; the outcome is the single walk's. `progress(n)` is called every
-    100,000 events of the first range."""
+    processes at once, when the calling process runs no other thread (a threaded or
+    daemonic caller walks alone; `processes` says how many walked); the outcome is the
+    single walk's. `progress(n)` is called every 100,000 events of the first range."""
     result = Verification()
     checkpoints = list(AuditCheckpoint.objects.order_by("last_seq", "id"))
     _check_checkpoints(result, checkpoints)
@@ -883,6 +887,13 @@ def verify_chain(
         workers = 1
     if multiprocessing.current_process().daemon:  # may not have children: walk alone
         workers = 1
+    if threading.active_count() > 1:
+        # A forked child gets only the forking thread: a lock another thread held at
+        # that moment stays held in the child for ever (seen: the test suite's live
+        # server thread, the child hung). The management command and the daily task
+        # are single-threaded and walk in parallel; a threaded caller walks alone.
+        workers = 1
+    result.processes = workers
     # Ranges of equal length; the last runs to the chain's end.
     bounds = [start + count * i // workers for i in range(workers)]
     walks = []

@@ -4,7 +4,11 @@ superuser (triggers disabled) detected at the right sequence number."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -33,7 +37,10 @@ def media(settings, tmp_path):
 @pytest.fixture(autouse=True, params=["one process", "two processes"])
 def walkers(request, monkeypatch):
     """Every test here runs with the chain walked by one process and, as a long chain
-    is, split into two seq ranges walked by two processes: the reports must agree."""
+    is, split into two seq ranges walked by two processes: the reports must agree.
+    (A process that runs other threads walks alone, forking would be unsafe: when the
+    suite's live server thread runs, both variants walk in one process. The tests at
+    the end of this file walk in two processes in a process of their own.)"""
     if request.param == "two processes":
         monkeypatch.setattr(chain, "VERIFY_PARALLEL_MIN", 2)
         monkeypatch.setattr(chain, "VERIFY_WORKERS", 2)
@@ -422,3 +429,52 @@ def test_the_usual_jsonb_texts_take_orjsons_path():
 
     assert not chain._orjson_may_differ(usual)
     assert all(chain._orjson_may_differ(text) for text in floats)
+
+
+def verify_in_a_process_of_its_own(media_root) -> dict:
+    """`chain.verify_chain()` in a fresh single-threaded process (as the management
+    command runs it) on this test's database, splitting chains from 2 events on."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "opsportal.settings_test",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "OPSPORTAL_MEDIA_ROOT": str(media_root),
+        "OPSPORTAL_AUDIT_VERIFY_PARALLEL_MIN": "2",
+    }
+    code = (
+        "import django, json; django.setup(); from opsportal.audit import chain; "
+        "r = chain.verify_chain(workers=2); print(json.dumps({'ok': r.ok, "
+        "'failed_seq': r.failed_seq, 'reason': r.reason, 'processes': r.processes, "
+        "'checked': r.events_checked}))"
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_single_threaded_process_walks_an_intact_chain_in_two_processes(settings):
+    record(6)
+    chain.checkpoint_create()
+
+    found = verify_in_a_process_of_its_own(settings.MEDIA_ROOT)
+
+    assert found == {"ok": True, "failed_seq": None, "reason": "", "processes": 2, "checked": 6}
+
+
+def test_two_processes_find_a_change_in_the_second_range_at_its_seq(settings):
+    record(6)
+    superuser("UPDATE audit_auditevent SET object_repr = 'forged' WHERE seq = 5")
+
+    found = verify_in_a_process_of_its_own(settings.MEDIA_ROOT)
+
+    assert (found["processes"], found["failed_seq"], found["reason"]) == (2, 5, "hash_mismatch")
