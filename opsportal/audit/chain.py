@@ -533,22 +533,6 @@ PG_CANONICAL_COLUMNS = (
 )
 
 
-def pg_canonical_text(row: tuple[Any, ...]) -> str:
-    """`canonical_event` of a row of PG_CANONICAL_COLUMNS (the same text)."""
-    _, _, _, head, after, before, middle, metadata, tail = row
-    return "".join(
-        (
-            head,
-            "null" if after is None else _canonical_jsonb_text(after),
-            ',"before":',
-            "null" if before is None else _canonical_jsonb_text(before),
-            middle,
-            "null" if metadata is None else _canonical_jsonb_text(metadata),
-            tail,
-        )
-    )
-
-
 PG_BATCH_SIZE = 5000
 
 
@@ -658,13 +642,13 @@ def pg_blocks(
 
 
 def _pg_hashed_rows(raw: Any, lo: int, limit: int | None) -> Iterator[tuple[Any, ...]]:
-    """Rows from seq `lo` on (at most `limit`), with the scalar canonical text written
-    by PostgreSQL."""
+    """(seq, prev_hash, stored hash, computed hash) from seq `lo` on (at most `limit`):
+    PostgreSQL writes the canonical text around the three JSON columns
+    (PG_CANONICAL_COLUMNS), Python adds their canonical text and hashes."""
     sha256 = hashlib.sha256
     canonical_json_text = _canonical_jsonb_text
     for batch in pg_batches(raw, PG_CANONICAL_COLUMNS, lo, limit=limit):
         for seq, prev, stored, head, after, before, middle, metadata, tail in batch:
-            # pg_canonical_text inlined: a call per event is measurable here.
             text = "".join(
                 (
                     head,

@@ -385,12 +385,13 @@ def test_the_canonical_text_postgresql_writes_is_the_python_text(users, ip):
                 source=text[:16],
             )
     chain.audit_seal()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {chain.PG_CANONICAL_COLUMNS} FROM audit_auditevent ORDER BY seq")
-        sql_rows = cursor.fetchall()
+    connection.ensure_connection()
+    # The verifier's own rows: the text PostgreSQL writes, completed and hashed in Python.
+    hashed = list(chain._pg_hashed_rows(connection.connection, 1, None))
 
-    for sql_row in sql_rows:
-        assert chain.pg_canonical_text(sql_row) == chain._canonical_event_dict(row(sql_row[0]))
+    assert len(hashed) == len(AWKWARD)
+    for seq, prev, _, computed in hashed:
+        assert computed == chain.event_hash(chain._canonical_event_dict(row(seq)), prev)
     assert chain.verify_chain().ok
 
 
