@@ -407,25 +407,14 @@ def controls_section(period: Period) -> Section:
         .order_by("occurred_at")
         .values("occurred_at")[:1]
     )
-    halt = {
-        r["environment__slug"]: r["seconds"]
-        for r in KillSwitchEvent.objects.filter(in_period, kind=KillSwitchEvent.Kind.TRIGGERED)
-        .order_by()
-        .annotate(
-            ended=Coalesce(
-                Subquery(recovered_at, output_field=DateTimeField()),
-                Value(min(period.until, _now())),
-            )
+    halt = dict(
+        _seconds_until(
+            KillSwitchEvent.objects.filter(in_period, kind=KillSwitchEvent.Kind.TRIGGERED),
+            recovered_at,
+            min(period.until, _now()),
+            "environment__slug",
         )
-        .annotate(
-            halted=Seconds(
-                ExpressionWrapper(F("ended") - F("occurred_at"), output_field=DurationField())
-            )
-        )
-        .values("environment__slug")
-        .annotate(seconds=Sum("halted"))
-        .values("environment__slug", "seconds")
-    }
+    )
     for row in kill_counts:
         row["halt"] = _fmt(halt.get(row["environment__slug"]))
     modes = list(
@@ -514,6 +503,24 @@ def reviews_section(period: Period, now: dt.datetime) -> Section:
     )
 
 
+def _seconds_until(rows: Any, ended_at: Any, cap: dt.datetime, key: str) -> Any:
+    """(key, seconds) pairs: for each value of `key`, the seconds from each of `rows`'
+    occurred_at to its `ended_at` (a subquery: the first later event's time; `cap`
+    when there is none), summed in one query. Kill-switch HALT and drift NEUTRAL time."""
+    return (
+        rows.order_by()
+        .annotate(ended=Coalesce(Subquery(ended_at, output_field=DateTimeField()), Value(cap)))
+        .annotate(
+            span=Seconds(
+                ExpressionWrapper(F("ended") - F("occurred_at"), output_field=DurationField())
+            )
+        )
+        .values(key)
+        .annotate(seconds=Sum("span"))
+        .values_list(key, "seconds")
+    )
+
+
 # ----------------------------------------------------------------------- drift
 
 
@@ -534,27 +541,15 @@ def _neutral_seconds(period: Period, now: dt.datetime) -> dict[int, float]:
         .order_by("occurred_at", "id")
         .values("occurred_at")[:1]
     )
-    rows = (
+    rows = _seconds_until(
         events.filter(
             event_type="clock_drift.neutral_set",
             occurred_at__gte=period.since,
             occurred_at__lt=period.until,
-        )
-        .order_by()
-        .annotate(
-            ended=Coalesce(
-                Subquery(next_event, output_field=DateTimeField()),
-                Value(min(period.until, now)),
-            )
-        )
-        .annotate(
-            held=Seconds(
-                ExpressionWrapper(F("ended") - F("occurred_at"), output_field=DurationField())
-            )
-        )
-        .values("object_id")
-        .annotate(seconds=Sum("held"))
-        .values_list("object_id", "seconds")
+        ),
+        next_event,
+        min(period.until, now),
+        "object_id",
     )
     return {int(pk): seconds for pk, seconds in rows if str(pk).isdigit()}
 
